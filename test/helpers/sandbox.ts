@@ -1,0 +1,78 @@
+/** Starts a sandbox on free ports for one test file, and builds real SDK client configs pointed at it. */
+import { parseScenario, type Scenario } from '../../src/sandbox/scenario.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+
+export const TEST_KEY = { accessKeyId: 'AKIATESTMANAGEMENT01', secretAccessKey: 'test-secret-management' } as const;
+
+export interface TestSandbox extends Sandbox {
+  /** Config for any @aws-sdk/client-* constructor. */
+  aws(region?: string, credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+    forcePathStyle: boolean;
+    maxAttempts: number;
+  };
+  /** GET a JSON view under /_sandbox/. */
+  inspect<T = unknown>(view: string): Promise<T>;
+  setFaults(rules: unknown[], seed?: number): Promise<void>;
+}
+
+export async function startTestSandbox(scenario: string | Scenario, options: Partial<SandboxOptions> = {}): Promise<TestSandbox> {
+  const parsed = typeof scenario === 'string' ? parseScenario(scenario, 'test-scenario.yaml') : scenario;
+  const sandbox = await startSandbox({ scenario: parsed, port: 0, tlsPort: 0, ...options });
+  const base = sandbox.info.awsEndpoint;
+  return Object.assign(sandbox, {
+    aws: (region = 'us-east-1', credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = { ...TEST_KEY }) => ({
+      endpoint: base,
+      region,
+      credentials,
+      forcePathStyle: true,
+      maxAttempts: 3,
+    }),
+    inspect: async <T>(view: string): Promise<T> => {
+      const res = await fetch(`${base}/_sandbox/${view}`);
+      return (await res.json()) as T;
+    },
+    setFaults: async (rules: unknown[], seed?: number) => {
+      const res = await fetch(`${base}/_sandbox/faults`, { method: 'PUT', body: JSON.stringify({ rules, seed }) });
+      if (!res.ok) throw new Error(`setFaults failed: ${res.status} ${await res.text()}`);
+    },
+  });
+}
+
+/** A small two-account organization most tests can start from. */
+export const BASIC_SCENARIO = `
+name: basic
+organization:
+  id: o-test0000001
+  managementAccount: "111111111111"
+accounts:
+  - id: "111111111111"
+    name: management
+    accessKeys:
+      - accessKeyId: ${TEST_KEY.accessKeyId}
+        secretAccessKey: ${TEST_KEY.secretAccessKey}
+        user: vigil
+    iam:
+      roles:
+        - name: VigilAudit
+          trustedAccounts: ["111111111111"]
+  - id: "222222222222"
+    name: production
+    iam:
+      roles:
+        - name: VigilAudit
+          trustedAccounts: ["111111111111"]
+          externalId: vigil-external
+        - name: Restricted
+          trustedAccounts: ["111111111111"]
+          denyActions: ["sts:GetCallerIdentity"]
+  - id: "333333333333"
+    name: suspended
+    status: SUSPENDED
+    iam:
+      roles:
+        - name: VigilAudit
+          trustedAccounts: ["111111111111"]
+`;
