@@ -17,8 +17,14 @@ export function formatPath(path: Path): string {
   return out;
 }
 
-/** Parses YAML text and validates it; throws ConfigError naming every problem with its line. */
-export function parseYamlInput<S extends z.ZodType>(text: string, file: string, schema: S): z.output<S> {
+export interface YamlDocument {
+  value: unknown;
+  /** The 1-based line of a field path, for errors found after parsing. */
+  locate(path: Path): number | undefined;
+}
+
+/** Parses YAML text; throws ConfigError with every syntax problem and its line. */
+export function parseYamlDocument(text: string, file: string): YamlDocument {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -31,8 +37,13 @@ export function parseYamlInput<S extends z.ZodType>(text: string, file: string, 
       })),
     );
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
-  return validateInput(value, schema, file, (path) => lineOf(doc, lineCounter, path));
+  return { value: doc.toJS({ maxAliasCount: 100 }) ?? {}, locate: (path) => lineOf(doc, lineCounter, path) };
+}
+
+/** Parses YAML text and validates it; throws ConfigError naming every problem with its line. */
+export function parseYamlInput<S extends z.ZodType>(text: string, file: string, schema: S): z.output<S> {
+  const doc = parseYamlDocument(text, file);
+  return validateInput(doc.value, schema, file, doc.locate);
 }
 
 /** Validates an already-parsed value; `locate` maps a field path to a line where the input had lines. */

@@ -112,3 +112,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     },
   };
 }
+
+/** The environment that points the AWS SDK (and the CLI) at this sandbox with the scenario's first key. */
+export function sandboxEnv(sandbox: Sandbox): Record<string, string> {
+  const env: Record<string, string> = { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint };
+  const key = sandbox.scenario.accounts.flatMap((a) => a.accessKeys)[0];
+  if (key) {
+    env['AWS_ACCESS_KEY_ID'] = key.accessKeyId;
+    env['AWS_SECRET_ACCESS_KEY'] = key.secretAccessKey;
+  }
+  env['AWS_REGION'] = 'us-east-1';
+  env['VAULT_ADDR'] = sandbox.info.vaultAddr;
+  return env;
+}

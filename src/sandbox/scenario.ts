@@ -74,7 +74,10 @@ export const scenarioSchema = z
     /** Fault rules active from the start; tests can replace them at /_sandbox/faults. */
     faults: faultRulesSchema.default([]),
   })
-  .superRefine((scenario, ctx) => {
+  // Runs even when other fields are wrong (every problem at once), so it reads the value defensively.
+  .superRefine(
+    (raw, ctx) => {
+    const scenario = { accounts: Array.isArray(raw.accounts) ? raw.accounts.filter((a) => a && typeof a === 'object') : [], organization: raw.organization };
     const seen = new Map<string, number>();
     scenario.accounts.forEach((account, index) => {
       const first = seen.get(account.id);
@@ -83,7 +86,7 @@ export const scenarioSchema = z
     });
     const keys = new Set<string>();
     scenario.accounts.forEach((account, a) =>
-      account.accessKeys.forEach((key, k) => {
+      (Array.isArray(account.accessKeys) ? account.accessKeys : []).forEach((key, k) => {
         if (keys.has(key.accessKeyId)) ctx.addIssue({ code: 'custom', path: ['accounts', a, 'accessKeys', k, 'accessKeyId'], message: 'duplicate access key id' });
         keys.add(key.accessKeyId);
       }),
@@ -91,7 +94,9 @@ export const scenarioSchema = z
     if (scenario.organization && !seen.has(scenario.organization.managementAccount)) {
       ctx.addIssue({ code: 'custom', path: ['organization', 'managementAccount'], message: 'not one of the accounts listed under accounts' });
     }
-  });
+    },
+    { when: () => true },
+  );
 export type Scenario = z.output<typeof scenarioSchema>;
 
 export function parseScenario(text: string, file: string): Scenario {

@@ -15,3 +15,15 @@ export const rds: AwsServiceEmulator = {
   accessDeniedError: { code: 'AccessDenied', status: 403 },
   operations: {},
 };
+
+/**
+ * Runs SQL on a sandbox database instance that is backed by real Postgres (Vault's database engine
+ * uses it to create the users it issues). Throws when the instance does not exist or holds no data.
+ */
+export async function executeSql(
+  _world: World,
+  _target: { accountId: string; region: string; dbInstanceIdentifier: string },
+  _sql: string,
+): Promise<void> {
+  throw new Error('executeSql: the RDS emulator does not hold data yet');
+}

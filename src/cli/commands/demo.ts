@@ -1,0 +1,91 @@
+/**
+ * `vigil demo`: start the sandbox with the Coursecraft scenario, point Vigil at it through configuration
+ * and the standard environment variables only, and run everything Vigil can do so far, each step as the
+ * separate `vigil` process a user would run.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { startSandbox, sandboxEnv } from '../../sandbox/index.js';
+import { DEMO_SCENARIO_URL } from '../../sandbox/scenario.js';
+import type { CommandContext } from '../context.js';
+import { ExitCode } from '../errors.js';
+import { describeSandbox } from './sandbox.js';
+
+/** The demo's config: what a user of the Coursecraft platform would write for real AWS. */
+export const DEMO_CONFIG = `# Written by \`vigil demo\`: Vigil's configuration for the Coursecraft demo platform.
+version: 1
+accounts:
+  - id: "222222222222"
+    name: coursecraft-production
+    roleArn: arn:aws:iam::222222222222:role/VigilAudit
+    externalId: vigil-demo
+    regions: [us-east-1, us-west-2]
+    drRegion: us-west-2
+  - id: "333333333333"
+    name: coursecraft-staging
+    roleArn: arn:aws:iam::333333333333:role/VigilAudit
+    externalId: vigil-demo
+    regions: [us-east-1]
+scope:
+  include:
+    - env: production
+`;
+
+interface Step {
+  title: string;
+  args: string[];
+}
+
+const STEPS: Step[] = [
+  { title: 'Validate the configuration', args: ['config', 'check'] },
+  { title: 'Reach every account and region', args: ['accounts', 'verify'] },
+];
+
+export function demoCommand(ctx: CommandContext): Command {
+  return new Command('demo')
+    .description('start the sandbox with the demo scenario and run everything Vigil can do against it')
+    .option('--keep-running', 'leave the sandbox running when the demo is done (Ctrl-C to stop)')
+    .action(async (opts: { keepRunning?: boolean }, command: Command) => {
+      const { dataDir: flag } = ctx.globals(command);
+      const dataDir = resolve(flag ?? ctx.env['VIGIL_DATA_DIR'] ?? '.vigil');
+      const demoDir = join(dataDir, 'demo');
+      mkdirSync(demoDir, { recursive: true });
+      const configFile = join(demoDir, 'vigil.config.yaml');
+      writeFileSync(configFile, DEMO_CONFIG);
+
+      const sandbox = await startSandbox({ scenario: fileURLToPath(DEMO_SCENARIO_URL), port: 0, tlsPort: 0, stateDir: join(demoDir, 'sandbox') });
+      try {
+        ctx.io.err(describeSandbox(sandbox).replace('\n\nPress Ctrl-C to stop.', ''));
+        const env = { ...ctx.env, ...sandboxEnv(sandbox), VIGIL_CONFIG: configFile, VIGIL_DATA_DIR: dataDir };
+        const outcomes: Array<{ step: Step; code: number }> = [];
+        for (const step of STEPS) {
+          ctx.io.err(`\n== ${step.title}\n$ vigil ${step.args.join(' ')}`);
+          outcomes.push({ step, code: await runVigil(step.args, env) });
+        }
+        ctx.io.err('\n== Demo summary');
+        for (const { step, code } of outcomes) ctx.io.err(`  ${code === 0 ? 'ok  ' : `exit ${code}`}  vigil ${step.args.join(' ')}`);
+        ctx.io.err(`\nConfiguration: ${configFile}\nState store:   ${join(dataDir, 'vigil.db')}`);
+        // A step that found failures (exit 1) is the demo working; anything else means it broke.
+        const broken = outcomes.filter((o) => o.code !== ExitCode.Ok && o.code !== ExitCode.Failed);
+        ctx.exitCode = broken.length > 0 ? ExitCode.Internal : ExitCode.Ok;
+        if (opts.keepRunning) {
+          ctx.io.err(`\nThe sandbox keeps running; inspect it at ${sandbox.info.awsEndpoint}/_sandbox/. Ctrl-C to stop.`);
+          await new Promise<void>((done) => process.once('SIGINT', () => done()));
+        }
+      } finally {
+        await sandbox.stop();
+      }
+    });
+}
+
+/** Runs `vigil ARGS` as its own process, the way a user would, with output passed through. */
+function runVigil(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, ...args], { env, stdio: 'inherit' });
+    child.on('error', fail);
+    child.on('exit', (code, signal) => done(code ?? (signal ? 128 : 1)));
+  });
+}

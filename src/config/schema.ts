@@ -1,0 +1,118 @@
+/**
+ * vigil.config.yaml: accounts, scope and integrations. Strict: an unknown key is an error, because a
+ * misspelt `filter:` must not silently widen what Vigil looks at (Cloud Custodian #9153).
+ */
+import { z } from 'zod';
+
+const accountId = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');
+const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'expected an AWS region name such as us-east-1');
+const roleArn = z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/, 'expected a role ARN such as arn:aws:iam::123456789012:role/VigilAudit');
+const url = z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http(s) URL');
+
+/** Tags that must all match; a list of values means any of them. `{ env: production }`. */
+export const tagSelectorSchema = z.record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]));
+export type TagSelector = z.output<typeof tagSelectorSchema>;
+
+export const accountConfigSchema = z.strictObject({
+  id: accountId,
+  name: z.string().min(1),
+  /** Role Vigil assumes in the account; omit to use the base credentials as they are. */
+  roleArn: roleArn.optional(),
+  externalId: z.string().min(2).optional(),
+  regions: z.array(region).min(1),
+  /** Where the disaster-recovery copies live and where recovery must be possible. */
+  drRegion: region.optional(),
+});
+export type AccountConfig = z.output<typeof accountConfigSchema>;
+
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1),
+    /** Where the state store lives; `--data-dir` and VIGIL_DATA_DIR override it. */
+    dataDir: z.string().optional(),
+    aws: z
+      .strictObject({
+        /** A named profile from the shared config files; AWS_PROFILE works as well. */
+        profile: z.string().optional(),
+        /** The region for global services and STS. */
+        defaultRegion: region.default('us-east-1'),
+        /** Path-style S3 addressing, which S3-compatible endpoints need. Defaults to on when an endpoint override is set. */
+        s3ForcePathStyle: z.boolean().optional(),
+        connectTimeoutMs: z.number().int().min(100).max(60_000).default(3_000),
+        requestTimeoutMs: z.number().int().min(100).max(300_000).default(20_000),
+        maxAttempts: z.number().int().min(1).max(20).default(5),
+        roleSessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/).default('vigil'),
+      })
+      .prefault({}),
+    accounts: z.array(accountConfigSchema).min(1, 'list at least one account'),
+    scope: z
+      .strictObject({
+        /** A resource is in scope when it matches any include selector (all resources when empty)... */
+        include: z.array(tagSelectorSchema).default([]),
+        /** ...and no exclude selector. */
+        exclude: z.array(tagSelectorSchema).default([]),
+      })
+      .prefault({}),
+    integrations: z
+      .strictObject({
+        vault: z
+          .strictObject({
+            /** Defaults to VAULT_ADDR. */
+            address: url.optional(),
+            /** Defaults to VAULT_TOKEN. */
+            token: z.string().optional(),
+            namespace: z.string().optional(),
+            caFile: z.string().optional(),
+          })
+          .optional(),
+        slack: z
+          .strictObject({
+            token: z.string().min(1),
+            channel: z.string().min(1),
+            /** For Slack Enterprise Grid or a proxy; defaults to https://slack.com/api/. */
+            apiUrl: url.optional(),
+          })
+          .optional(),
+        pagerduty: z
+          .strictObject({
+            routingKey: z.string().min(1),
+            /** Events API host; defaults to events.pagerduty.com. */
+            server: z.string().optional(),
+            /** Extra CA certificate (PEM) to trust for the Events API. */
+            caFile: z.string().optional(),
+          })
+          .optional(),
+        statuspage: z
+          .strictObject({
+            apiKey: z.string().min(1),
+            pageId: z.string().min(1),
+            apiUrl: url.default('https://api.statuspage.io/v1'),
+          })
+          .optional(),
+      })
+      .prefault({}),
+  })
+  // Cross-field rules run even when other fields are wrong, so every problem is reported at once;
+  // they therefore read the raw value defensively.
+  .superRefine(
+    (raw, ctx) => {
+      const accounts = Array.isArray(raw.accounts) ? (raw.accounts as Array<Partial<AccountConfig>>) : [];
+      const seen = new Map<string, number>();
+      accounts.forEach((account, index) => {
+        if (typeof account?.id !== 'string') return;
+        const first = seen.get(account.id);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['accounts', index, 'id'], message: `duplicate account id (also accounts[${first}])` });
+        seen.set(account.id, index);
+        const regions = Array.isArray(account.regions) ? account.regions : [];
+        if (typeof account.drRegion === 'string' && !regions.includes(account.drRegion)) {
+          ctx.addIssue({ code: 'custom', path: ['accounts', index, 'drRegion'], message: `the DR region must be one of the account's regions (${regions.join(', ')})` });
+        }
+        if (typeof account.roleArn === 'string' && !account.roleArn.includes(`::${account.id}:`)) {
+          ctx.addIssue({ code: 'custom', path: ['accounts', index, 'roleArn'], message: `the role must be in account ${account.id}` });
+        }
+      });
+    },
+    { when: () => true },
+  );
+
+export type VigilConfig = z.output<typeof configSchema>;

@@ -1,0 +1,42 @@
+/**
+ * Secrets never reach a log, a report, an error or an output. Every secret Vigil resolves (from Vault
+ * or from a secret-bearing config field) is registered here, and every line Vigil writes passes
+ * through `redact`.
+ */
+const MASK = '****';
+const secrets = new Set<string>();
+
+/** Registers a value as secret. Short values are ignored: masking "a" everywhere would garble output. */
+export function registerSecret(value: string | undefined): void {
+  if (value !== undefined && value.length >= 4) secrets.add(value);
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (out.includes(secret)) out = out.split(secret).join(MASK);
+  }
+  return out;
+}
+
+/** Deep copy with every registered secret masked, for JSON output. */
+export function redactValue<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map(redactValue) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v)])) as T;
+  }
+  return value;
+}
+
+/** Field names whose values are secret even when written in plain text in the config. */
+export const SECRET_FIELD = /(token|secret|password|apikey|api_key|routingkey|privatekey)$/i;
+
+export function maskSecret(): string {
+  return MASK;
+}
+
+/** For tests: forget registered secrets. */
+export function clearSecrets(): void {
+  secrets.clear();
+}

@@ -1,0 +1,194 @@
+/**
+ * The embedded default: one SQLite file in the data directory, WAL mode, synchronous=FULL so a commit
+ * survives kill -9 and power loss, and every multi-row write in one transaction.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ConfigError, EnvironmentError } from '../core/errors.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
+import type { CheckResultRecord, RunFilter, RunRecord, RunStatus, Store } from './types.js';
+
+export const DB_FILE = 'vigil.db';
+
+interface RunRow {
+  id: string;
+  kind: RunRecord['kind'];
+  started_at: string;
+  finished_at: string | null;
+  status: RunStatus;
+  trigger: RunRecord['trigger'];
+  actor: string | null;
+  reason: string | null;
+  summary: string;
+}
+
+interface ResultRow {
+  run_id: string;
+  check_id: string;
+  account_id: string | null;
+  region: string | null;
+  resource: string;
+  status: CheckResultRecord['status'];
+  message: string;
+  facts: string;
+  params: string;
+  evaluated_at: string;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly file: string;
+  private readonly db: Database.Database;
+
+  private constructor(file: string, db: Database.Database) {
+    this.file = file;
+    this.db = db;
+  }
+
+  /** Opens (creating if needed) the store in `dataDir` and applies pending migrations. */
+  static open(dataDir: string, migrations: readonly Migration[] = MIGRATIONS): SqliteStore {
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (err) {
+      throw new EnvironmentError(`cannot create the data directory ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    const file = join(dataDir, DB_FILE);
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (err) {
+      throw new EnvironmentError(`cannot open the state store ${file}: ${(err as Error).message}`);
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const store = new SqliteStore(file, db);
+    store.migrate(migrations);
+    return store;
+  }
+
+  private migrate(migrations: readonly Migration[]): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const current = this.currentVersion();
+    const known = migrations[migrations.length - 1]?.version ?? 0;
+    if (current > known) {
+      throw new ConfigError([
+        { file: this.file, path: '', message: `the store is at schema version ${current}, newer than this Vigil knows (${known}); upgrade Vigil or point --data-dir elsewhere` },
+      ]);
+    }
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      // Each migration and its bookkeeping row commit together: a crash leaves the previous version.
+      this.db.transaction(() => {
+        this.db.exec(migration.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, new Date().toISOString());
+      }).immediate();
+    }
+  }
+
+  private currentVersion(): number {
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+    return row.v ?? 0;
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.currentVersion();
+  }
+
+  async startRun(run: Omit<RunRecord, 'status' | 'summary'> & { summary?: Record<string, unknown> }): Promise<RunRecord> {
+    const record: RunRecord = { ...run, status: 'running', summary: run.summary ?? {} };
+    this.db
+      .prepare('INSERT INTO runs (id, kind, started_at, finished_at, status, trigger, actor, reason, summary) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)')
+      .run(record.id, record.kind, record.startedAt, record.status, record.trigger, record.actor ?? null, record.reason ?? null, JSON.stringify(record.summary));
+    return record;
+  }
+
+  async appendCheckResults(results: CheckResultRecord[]): Promise<void> {
+    if (results.length === 0) return;
+    const next = this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM check_results WHERE run_id = ?');
+    const insert = this.db.prepare(
+      'INSERT INTO check_results (run_id, seq, check_id, account_id, region, resource, status, message, facts, params, evaluated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      const seqByRun = new Map<string, number>();
+      for (const r of results) {
+        let seq = seqByRun.get(r.runId) ?? (next.get(r.runId) as { seq: number }).seq;
+        seq += 1;
+        seqByRun.set(r.runId, seq);
+        insert.run(r.runId, seq, r.checkId, r.accountId ?? null, r.region ?? null, r.resource, r.status, r.message, JSON.stringify(r.facts), JSON.stringify(r.params), r.evaluatedAt);
+      }
+    }).immediate();
+  }
+
+  async finishRun(id: string, status: Exclude<RunStatus, 'running'>, finishedAt: string, summary: Record<string, unknown>): Promise<RunRecord> {
+    const changed = this.db
+      .prepare("UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ? AND status = 'running'")
+      .run(status, finishedAt, JSON.stringify(summary), id).changes;
+    const run = await this.getRun(id);
+    if (!run) throw new Error(`finishRun: no run ${id}`);
+    if (changed === 0) throw new Error(`finishRun: run ${id} is already ${run.status}`);
+    return run;
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.kind) {
+      where.push('kind = ?');
+      args.push(filter.kind);
+    }
+    if (filter.status) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    if (filter.since) {
+      where.push('started_at >= ?');
+      args.push(filter.since);
+    }
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? 100) as RunRow[]).map(toRun);
+  }
+
+  async checkResults(runId: string): Promise<CheckResultRecord[]> {
+    const rows = this.db.prepare('SELECT * FROM check_results WHERE run_id = ? ORDER BY seq').all(runId) as ResultRow[];
+    return rows.map((r) => ({
+      runId: r.run_id,
+      checkId: r.check_id,
+      accountId: r.account_id ?? undefined,
+      region: r.region ?? undefined,
+      resource: r.resource,
+      status: r.status,
+      message: r.message,
+      facts: JSON.parse(r.facts) as Record<string, unknown>,
+      params: JSON.parse(r.params) as Record<string, unknown>,
+      evaluatedAt: r.evaluated_at,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function toRun(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at ?? undefined,
+    status: row.status,
+    trigger: row.trigger,
+    actor: row.actor ?? undefined,
+    reason: row.reason ?? undefined,
+    summary: JSON.parse(row.summary) as Record<string, unknown>,
+  };
+}
+
+export { LATEST_SCHEMA_VERSION };

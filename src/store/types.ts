@@ -1,0 +1,64 @@
+/**
+ * The state store, behind an interface so a PostgreSQL store can serve several replicas later. Every
+ * record that belongs to an account and region carries both. Methods that write several rows commit
+ * them together.
+ */
+
+export type RunKind = 'check' | 'drill' | 'report' | 'job';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'error' | 'aborted';
+export type Trigger = 'cli' | 'schedule' | 'api' | 'demo';
+
+export interface RunRecord {
+  id: string;
+  kind: RunKind;
+  startedAt: string;
+  finishedAt?: string;
+  status: RunStatus;
+  trigger: Trigger;
+  actor?: string;
+  reason?: string;
+  /** Counts and timings; kind-specific. */
+  summary: Record<string, unknown>;
+}
+
+export type ResultStatus = 'pass' | 'fail' | 'error' | 'not_applicable' | 'manual';
+
+export interface CheckResultRecord {
+  runId: string;
+  checkId: string;
+  accountId?: string;
+  region?: string;
+  /** ARN or other unique name of the resource judged. */
+  resource: string;
+  status: ResultStatus;
+  message: string;
+  /** The raw facts the verdict was judged on. */
+  facts: Record<string, unknown>;
+  /** The params the verdict used, pinned for the report. */
+  params: Record<string, unknown>;
+  evaluatedAt: string;
+}
+
+export interface RunFilter {
+  kind?: RunKind;
+  status?: RunStatus;
+  since?: string;
+  limit?: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** The newest migration applied. */
+  schemaVersion(): Promise<number>;
+
+  startRun(run: Omit<RunRecord, 'status' | 'summary'> & { summary?: Record<string, unknown> }): Promise<RunRecord>;
+  /** Appends results to a running run; all of them or none. */
+  appendCheckResults(results: CheckResultRecord[]): Promise<void>;
+  /** Closes a run with its status and summary. */
+  finishRun(id: string, status: Exclude<RunStatus, 'running'>, finishedAt: string, summary: Record<string, unknown>): Promise<RunRecord>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  checkResults(runId: string): Promise<CheckResultRecord[]>;
+
+  close(): Promise<void>;
+}
