@@ -3,7 +3,7 @@
  * need and everything is built lazily, so `vigil --help` touches neither AWS, Vault nor the store.
  */
 import { resolve } from 'node:path';
-import { AwsClients } from './adapters/aws/clients.js';
+import type { AwsClients } from './adapters/aws/clients.js';
 import { createVaultClient, VaultSecretReader, type VaultClient } from './adapters/vault.js';
 import { configPath, readConfig, resolveSecrets, type LoadedConfig } from './config/load.js';
 import type { VigilConfig } from './config/schema.js';
@@ -56,6 +56,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? createLogger();
   let store: Store | undefined;
   let aws: AwsClients | undefined;
+  // The SDK clients are heavy to load; only commands that reach AWS pay for them.
+  const { AwsClients: Clients } = await import('./adapters/aws/clients.js');
   return {
     loaded,
     config,
@@ -63,7 +65,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     dataDir,
     store: () => (store ??= SqliteStore.open(dataDir)),
-    aws: () => (aws ??= new AwsClients(config.aws, env)),
+    aws: () => (aws ??= new Clients(config.aws, env)),
     vault: () => vault,
     close: async () => {
       aws?.destroy();

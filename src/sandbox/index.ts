@@ -18,6 +18,8 @@ import type { Emulator } from './http-types.js';
 import { inspection, type SandboxInfo } from './inspect.js';
 import { pagerduty, seedPagerDuty } from './pagerduty.js';
 import { loadScenario, type Scenario } from './scenario.js';
+
+export { DEMO_SCENARIO_URL } from './scenario.js';
 import { createHandler, listen, type Listener } from './server.js';
 import { seedSlack, slack } from './slack.js';
 import { seedStatuspage, statuspage } from './statuspage.js';

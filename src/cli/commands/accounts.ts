@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { callerIdentity, regionStatus } from '../../adapters/aws/identity.js';
 import { ExternalServiceError } from '../../core/errors.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../errors.js';
@@ -23,6 +22,7 @@ export function accountsCommand(ctx: CommandContext): Command {
     .addOption(outputOption())
     .action(async (opts: { output: 'table' | 'json' }, command: Command) => {
       const app = await ctx.app(command);
+      const { callerIdentity, regionStatus } = await import('../../adapters/aws/identity.js');
       const results: AccountReach[] = [];
       for (const account of app.config.accounts) {
         const reach: AccountReach = { account: account.id, name: account.name, regions: [], ok: true };

@@ -8,8 +8,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { startSandbox, sandboxEnv } from '../../sandbox/index.js';
-import { DEMO_SCENARIO_URL } from '../../sandbox/scenario.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { describeSandbox } from './sandbox.js';
@@ -56,9 +54,10 @@ export function demoCommand(ctx: CommandContext): Command {
       const configFile = join(demoDir, 'vigil.config.yaml');
       writeFileSync(configFile, DEMO_CONFIG);
 
+      const { startSandbox, sandboxEnv, DEMO_SCENARIO_URL } = await import('../../sandbox/index.js');
       const sandbox = await startSandbox({ scenario: fileURLToPath(DEMO_SCENARIO_URL), port: 0, tlsPort: 0, stateDir: join(demoDir, 'sandbox') });
       try {
-        ctx.io.err(describeSandbox(sandbox).replace('\n\nPress Ctrl-C to stop.', ''));
+        ctx.io.err(describeSandbox(sandbox, sandboxEnv(sandbox)).replace('\n\nPress Ctrl-C to stop.', ''));
         const env = { ...ctx.env, ...sandboxEnv(sandbox), VIGIL_CONFIG: configFile, VIGIL_DATA_DIR: dataDir };
         const outcomes: Array<{ step: Step; code: number }> = [];
         for (const step of STEPS) {

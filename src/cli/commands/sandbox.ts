@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
-import { startSandbox, sandboxEnv, type Sandbox } from '../../sandbox/index.js';
-import { DEMO_SCENARIO_URL } from '../../sandbox/scenario.js';
+import type { Sandbox } from '../../sandbox/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption, printJson } from '../output.js';
 import { parsePort } from '../parse.js';
@@ -19,19 +18,19 @@ export function sandboxCommand(ctx: CommandContext): Command {
     .action(async (opts: { scenario?: string; port: number; host: string; stateDir?: string; output: 'table' | 'json' }, command: Command) => {
       const { dataDir } = ctx.globals(command);
       const stateDir = resolve(opts.stateDir ?? join(dataDir ?? ctx.env['VIGIL_DATA_DIR'] ?? '.vigil', 'sandbox'));
+      const { startSandbox, sandboxEnv, DEMO_SCENARIO_URL } = await import('../../sandbox/index.js');
       const scenario = opts.scenario ?? fileURLToPath(DEMO_SCENARIO_URL);
       const sandbox = await startSandbox({ scenario, port: opts.port, host: opts.host, stateDir });
       if (opts.output === 'json') printJson(ctx.io, { ...sandbox.info, env: sandboxEnv(sandbox) });
-      else ctx.io.out(describeSandbox(sandbox));
+      else ctx.io.out(describeSandbox(sandbox, sandboxEnv(sandbox)));
       await waitForSignal();
       ctx.io.err('vigil sandbox: stopping');
       await sandbox.stop();
     });
 }
 
-export function describeSandbox(sandbox: Sandbox): string {
+export function describeSandbox(sandbox: Sandbox, env: Record<string, string>): string {
   const { info } = sandbox;
-  const env = sandboxEnv(sandbox);
   return [
     `Vigil sandbox "${info.name}" is running.`,
     `  AWS (all services)  ${info.awsEndpoint}`,
