@@ -22,6 +22,8 @@ export function createVaultClient(settings: VaultSettings): VaultClient {
     endpoint: settings.address,
     token: settings.token,
     namespace: settings.namespace,
+    // LIST is a non-standard HTTP verb some proxies and servers refuse; Vault accepts GET ?list=true.
+    noCustomHTTPVerbs: true,
     requestOptions: {
       timeout: settings.requestTimeoutMs ?? 10_000,
       ...(settings.caFile ? { ca: readFileSync(settings.caFile) } : {}),

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { tagSelectorSchema } from '../config/schema.js';
 import { ConfigError, type Problem } from '../core/errors.js';
-import { issuesToProblems, parseYamlDocument, validateInput } from '../core/input.js';
+import { formatPath, issuesToProblems, parseYamlDocument, validateInput } from '../core/input.js';
 import { SEVERITIES, type Severity } from '../core/results.js';
 import type { Evaluator } from './evaluator.js';
 import type { ResourceKind } from './resources.js';
@@ -70,7 +70,7 @@ export function loadCheckDefinitions(options: LoadOptions): CheckDefinition[] {
     try {
       const doc = parseYamlDocument(readFileSync(file, 'utf8'), shown);
       const def = validateInput(doc.value, checkDefinitionSchema, shown, doc.locate);
-      const where = (path: Array<string | number>) => ({ file: shown, line: doc.locate(path), path: path.join('.') });
+      const where = (path: Array<string | number>) => ({ file: shown, line: doc.locate(path), path: formatPath(path) });
       const before = problems.length;
       const expectedId = basename(file).replace(/\.ya?ml$/, '');
       if (def.id !== expectedId) problems.push({ ...where(['id']), message: `must equal the file name "${expectedId}"` });

@@ -4,6 +4,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { accountsCommand } from './commands/accounts.js';
+import { checkCommand } from './commands/check.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { sandboxCommand } from './commands/sandbox.js';
@@ -27,7 +28,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => ctx.io.out(s.trimEnd()), writeErr: (s) => ctx.io.err(s.trimEnd()) });
 
-  for (const command of [configCommand(ctx), accountsCommand(ctx), sandboxCommand(ctx), demoCommand(ctx)]) program.addCommand(command);
+  for (const command of [configCommand(ctx), accountsCommand(ctx), checkCommand(ctx), sandboxCommand(ctx), demoCommand(ctx)]) program.addCommand(command);
 
   // Commander's usage errors exit 1 by default; bad input is 2 here, everywhere.
   const strict = (command: Command) => {

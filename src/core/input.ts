@@ -93,7 +93,7 @@ export function issuesToProblems(
 }
 
 function humanMessage(issue: z.core.$ZodIssue): string {
-  return issue.message.replace(/^Invalid input: /, '');
+  return issue.message.replace(/^Invalid (input|option): /, '');
 }
 
 function lineOf(doc: Document, lineCounter: LineCounter, path: Path): number | undefined {

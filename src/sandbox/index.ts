@@ -125,5 +125,7 @@ export function sandboxEnv(sandbox: Sandbox): Record<string, string> {
   }
   env['AWS_REGION'] = 'us-east-1';
   env['VAULT_ADDR'] = sandbox.info.vaultAddr;
+  const token = sandbox.scenario.vault?.tokens[0]?.token;
+  if (token) env['VAULT_TOKEN'] = token;
   return env;
 }

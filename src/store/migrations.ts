@@ -33,10 +33,13 @@ export const MIGRATIONS: readonly Migration[] = [
         account_id TEXT,
         region TEXT,
         resource TEXT NOT NULL,
+        resource_name TEXT NOT NULL,
+        severity TEXT NOT NULL,
         status TEXT NOT NULL CHECK (status IN ('pass', 'fail', 'error', 'not_applicable', 'manual')),
         message TEXT NOT NULL,
         facts TEXT NOT NULL,
         params TEXT NOT NULL,
+        remediation TEXT NOT NULL,
         evaluated_at TEXT NOT NULL,
         PRIMARY KEY (run_id, seq)
       );

@@ -26,9 +26,12 @@ interface RunRow {
 interface ResultRow {
   run_id: string;
   check_id: string;
-  account_id: string | null;
-  region: string | null;
+  account_id: string;
+  region: string;
   resource: string;
+  resource_name: string;
+  severity: CheckResultRecord['severity'];
+  remediation: string;
   status: CheckResultRecord['status'];
   message: string;
   facts: string;
@@ -109,7 +112,7 @@ export class SqliteStore implements Store {
     if (results.length === 0) return;
     const next = this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM check_results WHERE run_id = ?');
     const insert = this.db.prepare(
-      'INSERT INTO check_results (run_id, seq, check_id, account_id, region, resource, status, message, facts, params, evaluated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO check_results (run_id, seq, check_id, account_id, region, resource, resource_name, severity, status, message, facts, params, remediation, evaluated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.db.transaction(() => {
       const seqByRun = new Map<string, number>();
@@ -117,7 +120,7 @@ export class SqliteStore implements Store {
         let seq = seqByRun.get(r.runId) ?? (next.get(r.runId) as { seq: number }).seq;
         seq += 1;
         seqByRun.set(r.runId, seq);
-        insert.run(r.runId, seq, r.checkId, r.accountId ?? null, r.region ?? null, r.resource, r.status, r.message, JSON.stringify(r.facts), JSON.stringify(r.params), r.evaluatedAt);
+        insert.run(r.runId, seq, r.checkId, r.accountId, r.region, r.resource, r.name, r.severity, r.status, r.message, JSON.stringify(r.facts), JSON.stringify(r.params), r.remediation, r.evaluatedAt);
       }
     }).immediate();
   }
@@ -161,9 +164,12 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({
       runId: r.run_id,
       checkId: r.check_id,
-      accountId: r.account_id ?? undefined,
-      region: r.region ?? undefined,
+      accountId: r.account_id,
+      region: r.region,
       resource: r.resource,
+      name: r.resource_name,
+      severity: r.severity,
+      remediation: r.remediation,
       status: r.status,
       message: r.message,
       facts: JSON.parse(r.facts) as Record<string, unknown>,

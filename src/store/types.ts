@@ -3,6 +3,7 @@
  * record that belongs to an account and region carries both. Methods that write several rows commit
  * them together.
  */
+import type { CheckResult } from '../core/results.js';
 
 export type RunKind = 'check' | 'drill' | 'report' | 'job';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'error' | 'aborted';
@@ -21,22 +22,10 @@ export interface RunRecord {
   summary: Record<string, unknown>;
 }
 
-export type ResultStatus = 'pass' | 'fail' | 'error' | 'not_applicable' | 'manual';
 
-export interface CheckResultRecord {
+/** A check result as stored: the CheckResult of src/core/results.ts plus the run it belongs to. */
+export interface CheckResultRecord extends CheckResult {
   runId: string;
-  checkId: string;
-  accountId?: string;
-  region?: string;
-  /** ARN or other unique name of the resource judged. */
-  resource: string;
-  status: ResultStatus;
-  message: string;
-  /** The raw facts the verdict was judged on. */
-  facts: Record<string, unknown>;
-  /** The params the verdict used, pinned for the report. */
-  params: Record<string, unknown>;
-  evaluatedAt: string;
 }
 
 export interface RunFilter {

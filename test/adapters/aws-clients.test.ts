@@ -12,6 +12,8 @@ const saved = { ...process.env };
 
 const SETTINGS: AwsSettings = { defaultRegion: 'us-east-1', connectTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 2, roleSessionName: 'vigil-test' };
 const PRODUCTION: AccountConfig = { id: '222222222222', name: 'production', roleArn: 'arn:aws:iam::222222222222:role/VigilAudit', externalId: 'vigil-external', regions: ['us-east-1'] };
+/** The account the base credentials belong to: no role to assume. */
+const MANAGEMENT: AccountConfig = { id: '111111111111', name: 'management', regions: ['us-east-1'] };
 const RESTRICTED: AccountConfig = { ...PRODUCTION, roleArn: 'arn:aws:iam::222222222222:role/Restricted', externalId: undefined };
 
 beforeAll(async () => {
@@ -79,9 +81,9 @@ describe('AwsClients', () => {
   it('types throttling that outlasts the retries as throttled', async () => {
     await sandbox.setFaults([{ service: 'sts', operation: 'GetCallerIdentity', throttle: { ratePerSecond: 0.001, burst: 1 } }]);
     const clients = new AwsClients(SETTINGS);
-    await callerIdentity(clients, undefined as unknown as AccountConfig);
+    await callerIdentity(clients, MANAGEMENT);
 
-    const error = await failure(callerIdentity(clients, undefined as unknown as AccountConfig));
+    const error = await failure(callerIdentity(clients, MANAGEMENT));
     clients.destroy();
 
     expect(error.details).toMatchObject({ kind: 'throttled', code: 'Throttling' });
@@ -91,7 +93,7 @@ describe('AwsClients', () => {
     await sandbox.setFaults([{ service: 'sts', operation: 'GetCallerIdentity', errorRate: 1, errorStatus: 503 }]);
     const clients = new AwsClients(SETTINGS);
 
-    const error = await failure(callerIdentity(clients, undefined as unknown as AccountConfig));
+    const error = await failure(callerIdentity(clients, MANAGEMENT));
     clients.destroy();
 
     expect(error.details).toMatchObject({ kind: 'unavailable', code: 'ServiceUnavailable' });
@@ -101,7 +103,7 @@ describe('AwsClients', () => {
     await sandbox.setFaults([{ service: 'sts', operation: 'GetCallerIdentity', hangRate: 1 }]);
     const clients = new AwsClients({ ...SETTINGS, requestTimeoutMs: 300, maxAttempts: 1 });
 
-    const error = await failure(callerIdentity(clients, undefined as unknown as AccountConfig));
+    const error = await failure(callerIdentity(clients, MANAGEMENT));
     clients.destroy();
 
     expect(error.details.kind).toBe('timeout');

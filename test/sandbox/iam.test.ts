@@ -591,7 +591,8 @@ describe('the demo scenario\'s IAM', () => {
     const staging = rows('333333333333');
 
     expect(production['<root_account>']).toMatchObject({ mfa_active: 'true', access_key_1_active: 'true', access_key_1_last_used_date: reportTime(daysAgo(10)) });
-    expect(production['bob']).toMatchObject({ password_enabled: 'true', mfa_active: 'false', password_last_used: reportTime(daysAgo(60)), access_key_1_last_rotated: reportTime(daysAgo(200)) });
+    expect(production['bob']).toMatchObject({ password_enabled: 'true', mfa_active: 'false', password_last_used: reportTime(new Date(NOW.getTime() - 9 * 3600_000)), access_key_1_last_rotated: reportTime(daysAgo(200)) });
+    expect(production['former-contractor']).toMatchObject({ password_enabled: 'true', password_last_used: reportTime(daysAgo(62)), access_key_1_last_used_date: reportTime(daysAgo(75)) });
     expect(production['ci-deploy']).toMatchObject({ password_enabled: 'false', access_key_1_active: 'true', access_key_2_active: 'true', access_key_2_last_used_date: reportTime(daysAgo(100)) });
     expect(production['dana']).toMatchObject({ mfa_active: 'true' });
     expect(staging['<root_account>']).toMatchObject({ mfa_active: 'false', access_key_1_active: 'false' });

@@ -25,7 +25,7 @@ const results = new Proxy([] as CheckResultRecord[], {
       }
       return {
         runId: 'run-1', checkId: 'rds-backup-retention', accountId: '222222222222', region: 'us-east-1',
-        resource: `arn:aws:rds:us-east-1:222222222222:db:db-${i}`, status: 'pass', message: `db-${i} keeps backups for 30 days.`,
+        resource: `arn:aws:rds:us-east-1:222222222222:db:db-${i}`, name: `db-${i}`, severity: 'high', remediation: 'runbooks/rds-backup-retention.md', status: 'pass', message: `db-${i} keeps backups for 30 days.`,
         facts: { retentionDays: 30 }, params: { minDays: 30 }, evaluatedAt: '2026-11-24T03:00:01.000Z',
       } satisfies CheckResultRecord;
     }

@@ -45,7 +45,14 @@ export class AwsClients {
     private readonly settings: AwsSettings,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.handler = new NodeHttpHandler({ connectionTimeout: settings.connectTimeoutMs, requestTimeout: settings.requestTimeoutMs });
+    // Without throwOnRequestTimeout the handler only logs a warning when requestTimeout passes and
+    // keeps waiting: one hanging region would stall a whole scan.
+    this.handler = new NodeHttpHandler({
+      connectionTimeout: settings.connectTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      socketTimeout: settings.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    });
     this.base = fromNodeProviderChain(settings.profile ? { profile: settings.profile } : {});
   }
 

@@ -126,6 +126,11 @@ export const snapshotExposure = defineEvaluator({
     source,
     /** Accounts snapshots may be shared with (a backup vault account, say). */
     allowedAccounts: z.array(z.string().regex(/^\d{12}$/, 'expected a 12-digit account id')).default([]),
+    /**
+     * Whether sharing with specific accounts is judged. EBS exposes it only through one API call per
+     * snapshot, so the EBS check judges public exposure alone and says so.
+     */
+    judgeSharing: z.boolean().default(true),
   }),
   subject: (p) => p.source,
   needs: () => ['snapshots'],
@@ -135,20 +140,22 @@ export const snapshotExposure = defineEvaluator({
     const exposed: string[] = [];
     const unknown: string[] = [];
     for (const s of ctx.snapshots) {
-      if (!s.isPublic.ok || !s.sharedWith.ok) {
-        unknown.push(`${s.id}: ${!s.isPublic.ok ? s.isPublic.reason : (s.sharedWith as { reason: string }).reason}`);
+      const sharing = ctx.params.judgeSharing ? s.sharedWith : { ok: true as const, value: [] };
+      if (!s.isPublic.ok || !sharing.ok) {
+        unknown.push(`${s.id}: ${!s.isPublic.ok ? s.isPublic.reason : (sharing as { reason: string }).reason}`);
         continue;
       }
       if (s.isPublic.value) exposed.push(`${s.id} is public`);
-      const outside = s.sharedWith.value.filter((a) => !allowed.has(a));
+      const outside = sharing.value.filter((a) => !allowed.has(a));
       if (outside.length > 0) exposed.push(`${s.id} is shared with ${outside.join(', ')}`);
     }
-    const facts = { snapshots: ctx.snapshots.length, exposed, unreadable: unknown, allowedAccounts: ctx.params.allowedAccounts };
+    const judged = ctx.params.judgeSharing ? 'public or shared outside the allow-list' : 'public';
+    const facts = { snapshots: ctx.snapshots.length, exposed, unreadable: unknown, allowedAccounts: ctx.params.allowedAccounts, judgeSharing: ctx.params.judgeSharing };
     // A confirmed exposure is a failure even when some other snapshots could not be read.
     if (exposed.length > 0) return fail(`${name} has exposed snapshots: ${listSome(exposed, 3)}.`, facts);
     if (unknown.length > 0) return errorVerdict(`${name}: could not read the sharing of ${plural(unknown.length, 'snapshot')}: ${listSome(unknown, 2)}.`, facts);
     if (ctx.snapshots.length === 0) return notApplicable(`${name} has no snapshots to judge.`, facts);
-    return pass(`${name} has ${plural(ctx.snapshots.length, 'snapshot')}, none public or shared outside the allow-list.`, facts);
+    return pass(`${name} has ${plural(ctx.snapshots.length, 'snapshot')}, none ${judged}.`, facts);
   },
 });
 

@@ -1,11 +1,17 @@
-import { z } from 'zod';
-import type { Scenario } from '../scenario.js';
+/**
+ * RDS (awsQuery): DB instances, DB snapshots (automated, manual, shared, public, cross-region copies),
+ * Aurora clusters and their snapshots, and tags. Postgres instances are real: each has a loopback
+ * endpoint backed by PGlite, a snapshot carries the data, and a restore serves it on a new port.
+ * MySQL, MariaDB and Aurora are metadata only.
+ */
 import type { World } from '../world.js';
 import type { AwsServiceEmulator } from './service.js';
+import { instanceStatus, regionState, settle } from './rds-model.js';
+import { instanceOperations } from './rds-instances.js';
+import { snapshotOperations } from './rds-snapshots.js';
 
-export const rdsRegionScenario = z.strictObject({});
-
-export async function seedRds(_world: World, _scenario: Scenario): Promise<void> {}
+export { rdsRegionScenario } from './rds-scenario.js';
+export { seedRds } from './rds-seed.js';
 
 export const rds: AwsServiceEmulator = {
   signingName: 'rds',
@@ -13,7 +19,7 @@ export const rds: AwsServiceEmulator = {
   xmlNamespace: 'http://rds.amazonaws.com/doc/2014-10-31/',
   throttlingError: { code: 'Throttling', status: 400 },
   accessDeniedError: { code: 'AccessDenied', status: 403 },
-  operations: {},
+  operations: { ...instanceOperations, ...snapshotOperations },
 };
 
 /**
@@ -21,9 +27,21 @@ export const rds: AwsServiceEmulator = {
  * uses it to create the users it issues). Throws when the instance does not exist or holds no data.
  */
 export async function executeSql(
-  _world: World,
-  _target: { accountId: string; region: string; dbInstanceIdentifier: string },
-  _sql: string,
+  world: World,
+  target: { accountId: string; region: string; dbInstanceIdentifier: string },
+  sql: string,
 ): Promise<void> {
-  throw new Error('executeSql: the RDS emulator does not hold data yet');
+  const state = regionState(world, target.accountId, target.region);
+  settle(state, world.now());
+  const where = `in account ${target.accountId}, region ${target.region}`;
+  const instance = state.instanceIndex.get(target.dbInstanceIdentifier.toLowerCase());
+  if (!instance) throw new Error(`executeSql: no DB instance "${target.dbInstanceIdentifier}" ${where}`);
+  if (!instance.backend) {
+    throw new Error(`executeSql: DB instance "${instance.id}" ${where} is ${instance.engine}; only postgres instances hold data in the sandbox`);
+  }
+  const status = instanceStatus(instance, world.now());
+  if (status !== 'available' && status !== 'modifying') {
+    throw new Error(`executeSql: DB instance "${instance.id}" ${where} is ${status}, not available`);
+  }
+  await (await instance.backend.database()).exec(sql);
 }

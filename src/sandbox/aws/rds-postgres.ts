@@ -1,0 +1,202 @@
+/**
+ * Real Postgres behind the sandbox's postgres-engine DB instances: PGlite (Postgres compiled to WASM)
+ * served over the wire protocol by pglite-socket, so `pg` and psql talk to a restored instance as to RDS.
+ *
+ * Costs, measured on the 2-core dev box: the first PGlite in a process takes ~3 s (WASM compile plus
+ * initdb); later ones start from a cached initdb image in ~0.3-0.5 s and hold ~70 MB each with the small
+ * shared_buffers below (~215 MB with Postgres's default 128 MB). A data-directory dump takes ~0.15 s
+ * uncompressed (~40 MB) or ~0.5 s gzipped (~4.5 MB). So nothing boots until a client connects or Vault
+ * runs SQL, and snapshots describe their data as a recipe (image + "as of" + SQL) that is only turned
+ * into a database when someone restores it.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+/** A Postgres data directory as a tarball, built on first use and then shared. */
+export interface DataImage {
+  load(): Promise<Blob>;
+}
+
+/**
+ * What a database holds, as a recipe: start from `image`, drop rows created after `asOf` (every table
+ * with a `created_at` column), then run `sql`. Snapshots of one instance share its image, so 30 daily
+ * snapshots are one dump, not 30.
+ */
+export interface DataSource {
+  image: DataImage;
+  asOf?: Date;
+  sql?: () => string;
+}
+
+/** Small buffers: sandbox databases hold thousands of rows, and several may run at once. */
+const PG_OPTIONS = { postgresqlconf: ['shared_buffers=16MB', 'work_mem=2MB'] };
+/** Snapshot images stay in memory for the sandbox's life: compress them (~10x, ~0.4 s more per dump). */
+const SNAPSHOT_COMPRESSION = 'gzip' as const;
+
+export function lazyImage(build: () => Promise<Blob>): DataImage {
+  let image: Promise<Blob> | undefined;
+  return { load: () => (image ??= build()) };
+}
+
+/** A freshly initialised, empty cluster. initdb is the slow part of a start, so it runs once per process. */
+export const EMPTY_IMAGE: DataImage = lazyImage(async () => {
+  const db = await PGlite.create(PG_OPTIONS);
+  try {
+    return await db.dumpDataDir('none');
+  } finally {
+    await db.close();
+  }
+});
+
+export const EMPTY_SOURCE: DataSource = { image: EMPTY_IMAGE };
+
+/** Starts a PGlite holding what `source` describes. The caller closes it. */
+export async function openDatabase(source: DataSource): Promise<PGlite> {
+  const db = await PGlite.create({ ...PG_OPTIONS, loadDataDir: await source.image.load() });
+  try {
+    if (source.asOf) await dropRowsCreatedAfter(db, source.asOf);
+    if (source.sql) await db.exec(source.sql());
+    return db;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+/** The image `source` describes, built on first use: the source's own image when there is nothing to apply. */
+export function imageOf(source: DataSource): DataImage {
+  if (!source.asOf && !source.sql) return source.image;
+  return lazyImage(async () => {
+    const db = await openDatabase(source);
+    try {
+      return await db.dumpDataDir(SNAPSHOT_COMPRESSION);
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+/**
+ * Point-in-time by timestamps: rows whose `created_at` is later than `asOf` did not exist yet. Foreign
+ * keys are not enforced while deleting (replica role) so the order of tables does not matter.
+ */
+async function dropRowsCreatedAfter(db: PGlite, asOf: Date): Promise<void> {
+  await db.exec(`
+    SET session_replication_role = replica;
+    DO $$
+    DECLARE t record;
+    BEGIN
+      FOR t IN
+        SELECT c.table_schema, c.table_name FROM information_schema.columns c
+        JOIN information_schema.tables tb ON tb.table_schema = c.table_schema AND tb.table_name = c.table_name
+        WHERE c.column_name = 'created_at' AND tb.table_type = 'BASE TABLE'
+          AND c.table_schema NOT IN ('pg_catalog', 'information_schema')
+      LOOP
+        EXECUTE format('DELETE FROM %I.%I WHERE created_at > %L', t.table_schema, t.table_name, '${asOf.toISOString()}');
+      END LOOP;
+    END $$;
+    RESET session_replication_role;
+  `);
+}
+
+/**
+ * One instance's Postgres endpoint. The loopback port is bound at once (DescribeDBInstances reports it),
+ * but PGlite only starts when the first client connects or `database()` is called; connections are
+ * piped to a PGLiteSocketServer on an internal port, which multiplexes them onto the one PGlite.
+ */
+export class PostgresBackend {
+  readonly port: number;
+  private readonly proxy: Server;
+  private readonly source: DataSource;
+  private readonly sockets = new Set<Socket>();
+  private booting?: Promise<{ db: PGlite; server: PGLiteSocketServer; port: number }>;
+  private closed = false;
+
+  private constructor(proxy: Server, port: number, source: DataSource) {
+    this.proxy = proxy;
+    this.port = port;
+    this.source = source;
+  }
+
+  static async listen(source: DataSource): Promise<PostgresBackend> {
+    const proxy = createServer();
+    await new Promise<void>((resolve, reject) => {
+      proxy.once('error', reject);
+      proxy.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = proxy.address();
+    const backend = new PostgresBackend(proxy, typeof address === 'object' && address ? address.port : 0, source);
+    proxy.on('connection', (socket) => backend.accept(socket));
+    return backend;
+  }
+
+  /** Whether PGlite has started: until then the data is exactly `source`. */
+  get started(): boolean {
+    return this.booting !== undefined;
+  }
+
+  async database(): Promise<PGlite> {
+    return (await this.boot()).db;
+  }
+
+  /** The data as it is now: a dump when PGlite has run (clients may have changed it), else the recipe. */
+  async capture(): Promise<DataSource> {
+    if (!this.booting) return this.source;
+    const { db } = await this.boot();
+    const image = await db.dumpDataDir(SNAPSHOT_COMPRESSION);
+    return { image: { load: async () => image } };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.proxy.close(() => resolve()));
+    const running = await this.booting?.catch(() => undefined);
+    if (running) {
+      await running.server.stop();
+      await running.db.close();
+    }
+  }
+
+  private boot() {
+    if (this.closed) return Promise.reject(new Error('the database instance has been shut down'));
+    this.booting ??= (async () => {
+      const db = await openDatabase(this.source);
+      const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 32 });
+      await server.start();
+      const port = Number(server.getServerConn().split(':').pop());
+      if (this.closed) {
+        await server.stop();
+        await db.close();
+        throw new Error('the database instance has been shut down');
+      }
+      return { db, server, port };
+    })();
+    return this.booting;
+  }
+
+  private accept(socket: Socket): void {
+    socket.pause();
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    this.boot().then(
+      ({ port }) => {
+        if (socket.destroyed) return;
+        const upstream = connect(port, '127.0.0.1');
+        this.sockets.add(upstream);
+        upstream.on('close', () => {
+          this.sockets.delete(upstream);
+          socket.destroy();
+        });
+        upstream.on('error', () => upstream.destroy());
+        socket.on('close', () => upstream.destroy());
+        socket.pipe(upstream);
+        upstream.pipe(socket);
+      },
+      () => socket.destroy(),
+    );
+  }
+}
