@@ -51,6 +51,7 @@ describe('runbooks/', () => {
     for (const check of checks) {
       const text = readFileSync(join(PROJECT_ROOT, check.remediation), 'utf8');
       expect(text.split('\n')[0], check.remediation).toBe(`# ${check.title}`);
+      expect(text.split('\n')[2], check.remediation).toBe(`Check \`${check.id}\` · severity ${check.severity} · ISO/IEC 27001:2022 ${check.controls.join(', ')}`);
       for (const heading of ['## What a failure means', '## Fix it', '## Verify']) expect(text, `${check.remediation} ${heading}`).toContain(heading);
       expect(text, check.remediation).toContain(`vigil check run --check ${check.id}`);
     }

@@ -7,11 +7,19 @@ import type { AccountConfig } from '../config/schema.js';
 import { ExternalServiceError } from '../core/errors.js';
 import { errorVerdict, notApplicable, type CheckResult, type Verdict } from '../core/results.js';
 import type { CheckDefinition } from './definitions.js';
-import type { EvalContext, Evaluator } from './evaluator.js';
-import { describeResource, kindName, resourceName } from './evaluators/describe.js';
+import type { EvalContext, Evaluator, NeedLoader } from './evaluator.js';
+import { IAM_NEEDS } from './iam/index.js';
 import type { InventoryPort } from './inventory.js';
 import { CouldNotLook, type BackupSource, type Resource, type ResourceKind, type S3Bucket, type Snapshot, type SourceKind } from './resources.js';
 import { describeScope, inScope, type Scope } from './scope.js';
+import { subjectKind, type Level, type ListWindow } from './subjects.js';
+import { THREAT_NEEDS } from './threat/index.js';
+
+/** Where results of account-level and global checks are filed. */
+export const GLOBAL_REGION = 'global';
+export const NO_ACCOUNT = '-';
+
+const REGISTERED_NEEDS: Readonly<Record<string, NeedLoader>> = { ...IAM_NEEDS, ...THREAT_NEEDS };
 
 export interface EvaluationPlan {
   checks: CheckDefinition[];
@@ -19,6 +27,8 @@ export interface EvaluationPlan {
   /** Only these regions, when given. */
   regions?: string[];
   scope: Scope;
+  /** When each check last ran successfully, for checks that judge events since then. */
+  since?: ReadonlyMap<string, Date>;
 }
 
 export interface EngineDeps {
@@ -28,7 +38,7 @@ export interface EngineDeps {
   now: Date;
   /** When each result was produced. */
   clock: () => Date;
-  /** How many account-regions are evaluated at once. */
+  /** How many units (an account-region, an account, or the run) are evaluated at once. */
   concurrency?: number;
 }
 
@@ -39,23 +49,45 @@ export interface UnitProgress {
   results: number;
 }
 
-/** Evaluates the plan, handing each batch of results (one check in one account-region) to `onBatch`. */
-export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: (batch: CheckResult[], unit: UnitProgress) => Promise<void> | void): Promise<void> {
-  const units: Array<{ account: AccountConfig; region: string }> = [];
+interface Unit {
+  level: Level;
+  account?: AccountConfig;
+  region: string;
+}
+
+/** The units a plan covers at each level: every account-region, every account, and the run itself. */
+export function planUnits(plan: EvaluationPlan): Unit[] {
+  const units: Unit[] = [];
   for (const account of plan.accounts) {
-    for (const region of account.regions) if (!plan.regions || plan.regions.includes(region)) units.push({ account, region });
+    for (const region of account.regions) if (!plan.regions || plan.regions.includes(region)) units.push({ level: 'region', account, region });
+    units.push({ level: 'account', account, region: GLOBAL_REGION });
+  }
+  units.push({ level: 'global', region: GLOBAL_REGION });
+  return units;
+}
+
+/** How many (check, unit) evaluations a plan makes; for progress bars. */
+export function countEvaluations(plan: EvaluationPlan): number {
+  const units = planUnits(plan);
+  return plan.checks.reduce((n, check) => n + units.filter((u) => u.level === subjectKind(check.resource).level).length, 0);
+}
+
+/** Evaluates the plan, handing each batch of results (one check in one unit) to `onBatch`. */
+export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: (batch: CheckResult[], unit: UnitProgress) => Promise<void> | void): Promise<void> {
+  const work: Array<{ check: CheckDefinition; unit: Unit }> = [];
+  // Grouped by unit, so the lists a unit's checks share are fetched while they are still needed.
+  for (const unit of planUnits(plan)) {
+    for (const check of plan.checks) if (subjectKind(check.resource).level === unit.level) work.push({ check, unit });
   }
   let next = 0;
   const worker = async () => {
-    while (next < units.length) {
-      const unit = units[next++] as { account: AccountConfig; region: string };
-      for (const check of plan.checks) {
-        const batch = await evaluateUnit(check, unit.account, unit.region, plan.scope, deps);
-        await onBatch(batch, { checkId: check.id, accountId: unit.account.id, region: unit.region, results: batch.length });
-      }
+    while (next < work.length) {
+      const { check, unit } = work[next++] as { check: CheckDefinition; unit: Unit };
+      const batch = await evaluateUnit(check, unit, plan, deps);
+      await onBatch(batch, { checkId: check.id, accountId: unit.account?.id ?? NO_ACCOUNT, region: unit.region, results: batch.length });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency ?? 4, units.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency ?? 4, work.length)) }, worker));
 }
 
 function reasonOf(err: unknown): string {
@@ -63,9 +95,17 @@ function reasonOf(err: unknown): string {
   return `internal error: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-async function evaluateUnit(check: CheckDefinition, account: AccountConfig, region: string, configScope: Scope, deps: EngineDeps): Promise<CheckResult[]> {
+/** Global checks (Vault) are not about an AWS account; they get a placeholder the store can key. */
+const NO_ACCOUNT_CONFIG: AccountConfig = { id: NO_ACCOUNT, name: 'none', regions: [GLOBAL_REGION] };
+
+async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: EvaluationPlan, deps: EngineDeps): Promise<CheckResult[]> {
   const evaluator = deps.evaluators.get(check.evaluator) as Evaluator<Record<string, unknown>>;
-  const scope = check.scope ?? configScope;
+  const kind = subjectKind(check.resource);
+  const account = unit.account ?? NO_ACCOUNT_CONFIG;
+  const region = unit.region;
+  const where = unit.level === 'global' ? 'the run' : unit.level === 'account' ? `account ${account.id}` : `${account.id}/${region}`;
+  const scope = check.scope ?? plan.scope;
+  const window: ListWindow = { since: plan.since?.get(check.id), now: deps.now };
   const result = (subject: { resource: string; name: string }, verdict: Verdict): CheckResult => ({
     ...verdict,
     ...subject,
@@ -77,37 +117,38 @@ async function evaluateUnit(check: CheckDefinition, account: AccountConfig, regi
     evaluatedAt: deps.clock().toISOString(),
     remediation: check.remediation,
   });
-  const whole = { resource: `aws:${account.id}:${region}:${check.resource}`, name: `${kindName(check.resource)}s in ${account.id}/${region}` };
+  const whole = { resource: `aws:${account.id}:${region}:${check.resource}`, name: `${kind.plural} in ${where}` };
 
   let subjects: Resource[];
   try {
-    subjects = await listSubjects(check.resource, account, region, deps.inventory);
+    subjects = await kind.list(deps.inventory, account, region, window);
   } catch (err) {
-    return [result(whole, errorVerdict(`Could not list ${kindName(check.resource)}s in ${account.id}/${region}: ${reasonOf(err)}.`, {}))];
+    return [result(whole, errorVerdict(`Could not list ${kind.plural} in ${where}: ${reasonOf(err)}.`, {}))];
   }
 
   const out: CheckResult[] = [];
   const judged: Resource[] = [];
+  const scoped = kind.scoped && (scope.include.length > 0 || scope.exclude.length > 0);
   for (const subject of subjects) {
-    const tags = tagsOf(subject);
-    if (!tags.ok) {
-      if (scope.include.length > 0 || scope.exclude.length > 0) {
-        out.push(result(identify(subject), errorVerdict(`${describeResource(subject)}: could not read its tags to decide whether it is in scope: ${tags.reason}.`, {})));
-      } else judged.push(subject);
+    if (!scoped || !kind.tags) {
+      judged.push(subject);
       continue;
     }
-    if (inScope(scope, tags.value)) judged.push(subject);
+    const tags = kind.tags(subject);
+    if (!tags.ok) out.push(result(kind.identify(subject), errorVerdict(`${kind.describe(subject)}: could not read its tags to decide whether it is in scope: ${tags.reason}.`, {})));
+    else if (inScope(scope, tags.value)) judged.push(subject);
   }
   if (judged.length === 0 && out.length === 0) {
-    return [result(whole, notApplicable(`No ${kindName(check.resource)}s in scope (${describeScope(scope)}) in ${account.id}/${region}.`, { scope: describeScope(scope) }))];
+    const inScopeText = scoped ? ` in scope (${describeScope(scope)})` : '';
+    return [result(whole, notApplicable(`No ${kind.plural}${inScopeText} in ${where}.`, scoped ? { scope: describeScope(scope) } : {}))];
   }
 
   let data: NeededData;
   try {
-    data = await loadNeeds(evaluator.needs(check.params), check.resource, account, region, deps.inventory);
+    data = await loadNeeds(evaluator.needs(check.params), check.resource, account, region, deps.inventory, window);
   } catch (err) {
     const reason = reasonOf(err);
-    return [...out, ...judged.map((s) => result(identify(s), errorVerdict(`${describeResource(s)}: could not read what the check needs: ${reason}.`, {})))];
+    return [...out, ...judged.map((s) => result(kind.identify(s), errorVerdict(`${kind.describe(s)}: could not read what the check needs: ${reason}.`, {})))];
   }
 
   for (const subject of judged) {
@@ -117,54 +158,33 @@ async function evaluateUnit(check: CheckDefinition, account: AccountConfig, regi
       account,
       region,
       drRegion: account.drRegion,
-      snapshots: data.snapshots.get(sourceIdOf(subject)) ?? [],
+      snapshots: 'id' in subject ? (data.snapshots.get(subject.id) ?? []) : [],
       drCopies: copiesOf(subject, data),
       buckets: data.buckets,
+      data: data.registered,
+      since: window.since,
     };
     let verdict: Verdict;
     try {
       verdict = evaluator.evaluate(subject, ctx);
     } catch (err) {
-      verdict = err instanceof CouldNotLook ? errorVerdict(`${describeResource(subject)}: ${err.message}.`, {}) : errorVerdict(`${describeResource(subject)}: the evaluator failed: ${reasonOf(err)}.`, {});
+      verdict = err instanceof CouldNotLook ? errorVerdict(`${kind.describe(subject)}: ${err.message}.`, {}) : errorVerdict(`${kind.describe(subject)}: the evaluator failed: ${reasonOf(err)}.`, {});
     }
-    out.push(result(identify(subject), verdict));
+    out.push(result(kind.identify(subject), verdict));
   }
   return out;
-}
-
-function identify(subject: Resource): { resource: string; name: string } {
-  return { resource: subject.arn, name: resourceName(subject) };
-}
-
-function tagsOf(subject: Resource): { ok: true; value: Record<string, string> } | { ok: false; reason: string } {
-  return subject.kind === 's3-bucket' ? subject.tags : { ok: true, value: subject.tags };
-}
-
-function sourceIdOf(subject: Resource): string {
-  return subject.kind === 's3-bucket' ? subject.name : subject.id;
-}
-
-async function listSubjects(kind: ResourceKind, account: AccountConfig, region: string, inventory: InventoryPort): Promise<Resource[]> {
-  switch (kind) {
-    case 'rds-instance':
-      // Aurora members are judged as their cluster: their backups are the cluster's.
-      return (await inventory.rdsInstances(account, region)).filter((i) => i.clusterId === undefined);
-    case 'rds-cluster':
-      return inventory.rdsClusters(account, region);
-    case 'ebs-volume':
-      return inventory.ebsVolumes(account, region);
-    case 's3-bucket':
-      return (await inventory.s3Buckets(account)).filter((b) => b.region === region);
-  }
 }
 
 interface NeededData {
   /** Snapshots by source id, in the subject's region. */
   snapshots: Map<string, Snapshot[]>;
-  /** Snapshots in the DR region, and the ids of this region's snapshots by source. */
+  /** Snapshots of the same kind in the DR region. */
   drSnapshots: Snapshot[];
   buckets: S3Bucket[];
+  registered: Record<string, unknown>;
 }
+
+const SNAPSHOT_SOURCES: ReadonlySet<string> = new Set(['rds-instance', 'rds-cluster', 'ebs-volume']);
 
 function snapshotsIn(kind: SourceKind, account: AccountConfig, region: string, inventory: InventoryPort): Promise<Snapshot[]> {
   switch (kind) {
@@ -177,19 +197,24 @@ function snapshotsIn(kind: SourceKind, account: AccountConfig, region: string, i
   }
 }
 
-async function loadNeeds(needs: readonly string[], kind: ResourceKind, account: AccountConfig, region: string, inventory: InventoryPort): Promise<NeededData> {
-  const data: NeededData = { snapshots: new Map(), drSnapshots: [], buckets: [] };
-  if (kind !== 's3-bucket' && (needs.includes('snapshots') || needs.includes('drCopies'))) {
-    for (const s of await snapshotsIn(kind, account, region, inventory)) {
+async function loadNeeds(needs: readonly string[], kind: ResourceKind, account: AccountConfig, region: string, inventory: InventoryPort, window: ListWindow): Promise<NeededData> {
+  const data: NeededData = { snapshots: new Map(), drSnapshots: [], buckets: [], registered: {} };
+  const source = SNAPSHOT_SOURCES.has(kind) ? (kind as SourceKind) : undefined;
+  if (source && (needs.includes('snapshots') || needs.includes('drCopies'))) {
+    for (const s of await snapshotsIn(source, account, region, inventory)) {
       const list = data.snapshots.get(s.sourceId);
       if (list) list.push(s);
       else data.snapshots.set(s.sourceId, [s]);
     }
   }
-  if (kind !== 's3-bucket' && needs.includes('drCopies') && account.drRegion && account.drRegion !== region) {
-    data.drSnapshots = await snapshotsIn(kind, account, account.drRegion, inventory);
+  if (source && needs.includes('drCopies') && account.drRegion && account.drRegion !== region) {
+    data.drSnapshots = await snapshotsIn(source, account, account.drRegion, inventory);
   }
   if (needs.includes('buckets')) data.buckets = await inventory.s3Buckets(account);
+  for (const need of needs) {
+    const loader = REGISTERED_NEEDS[need];
+    if (loader) data.registered[need] = await loader(inventory, account, region, window);
+  }
   return data;
 }
 
@@ -198,7 +223,7 @@ async function loadNeeds(needs: readonly string[], kind: ResourceKind, account: 
  * not keep the volume id, so they are matched through the snapshot they were copied from.
  */
 function copiesOf(subject: Resource, data: NeededData): Snapshot[] {
-  if (subject.kind === 's3-bucket' || data.drSnapshots.length === 0) return [];
+  if (!SNAPSHOT_SOURCES.has(subject.kind) || data.drSnapshots.length === 0) return [];
   const source = subject as BackupSource;
   const own = new Set((data.snapshots.get(source.id) ?? []).flatMap((s) => [s.id, s.arn]));
   return data.drSnapshots.filter((copy) => {

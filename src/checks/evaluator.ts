@@ -4,11 +4,18 @@
  */
 import type { z } from 'zod';
 import type { AccountConfig } from '../config/schema.js';
+import type { InventoryPort } from './inventory.js';
 import type { Verdict } from '../core/results.js';
 import type { Resource, ResourceKind, S3Bucket, Snapshot } from './resources.js';
 
-/** Data an evaluator may need beyond its subject; the engine fetches each once per account and region. */
-export type Need = 'snapshots' | 'drCopies' | 'buckets';
+/**
+ * Data an evaluator may need beyond its subject; the engine fetches each once per account and region.
+ * The backup needs are built in; capability folders register more by name (see NeedLoader).
+ */
+export type Need = 'snapshots' | 'drCopies' | 'buckets' | (string & {});
+
+/** Loads a named need for one account and region (once per run, through the cached inventory). */
+export type NeedLoader = (inventory: InventoryPort, account: AccountConfig, region: string, window: { since?: Date; now: Date }) => Promise<unknown>;
 
 export interface EvalContext<P> {
   params: P;
@@ -23,6 +30,10 @@ export interface EvalContext<P> {
   drCopies: Snapshot[];
   /** Every bucket of the account, e.g. replication destinations (needs `buckets`). */
   buckets: S3Bucket[];
+  /** Registered needs, by name. */
+  data: Readonly<Record<string, unknown>>;
+  /** When this check last ran successfully (event checks judge what happened since). */
+  since?: Date;
 }
 
 export interface Evaluator<P = Record<string, unknown>> {

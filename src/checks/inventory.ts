@@ -3,9 +3,11 @@
  * with plain data. Every list is fetched at most once per run, however many checks need it.
  */
 import type { AccountConfig } from '../config/schema.js';
+import type { IamInventoryPort } from './iam/index.js';
 import type { EbsVolume, RdsCluster, RdsInstance, S3Bucket, Snapshot } from './resources.js';
+import type { ThreatInventoryPort } from './threat/index.js';
 
-export interface InventoryPort {
+export interface InventoryPort extends IamInventoryPort, ThreatInventoryPort {
   rdsInstances(account: AccountConfig, region: string): Promise<RdsInstance[]>;
   rdsClusters(account: AccountConfig, region: string): Promise<RdsCluster[]>;
   /** Instance snapshots, automated and manual, with sharing read for those that can be shared. */
@@ -17,43 +19,26 @@ export interface InventoryPort {
   s3Buckets(account: AccountConfig): Promise<S3Bucket[]>;
 }
 
-type Method = keyof InventoryPort;
-
-/** Memoizes each list per account and region for one run, so concurrent checks share one fetch. */
-export class CachedInventory implements InventoryPort {
-  private readonly cache = new Map<string, Promise<unknown>>();
-
-  constructor(private readonly inner: InventoryPort) {}
-
-  private memo<T>(method: Method, account: AccountConfig, region: string, load: () => Promise<T>): Promise<T> {
-    const key = `${method}|${account.id}|${region}`;
-    let value = this.cache.get(key) as Promise<T> | undefined;
-    if (!value) {
-      value = load();
-      this.cache.set(key, value);
-    }
-    return value;
-  }
-
-  rdsInstances(account: AccountConfig, region: string) {
-    return this.memo('rdsInstances', account, region, () => this.inner.rdsInstances(account, region));
-  }
-  rdsClusters(account: AccountConfig, region: string) {
-    return this.memo('rdsClusters', account, region, () => this.inner.rdsClusters(account, region));
-  }
-  rdsSnapshots(account: AccountConfig, region: string) {
-    return this.memo('rdsSnapshots', account, region, () => this.inner.rdsSnapshots(account, region));
-  }
-  rdsClusterSnapshots(account: AccountConfig, region: string) {
-    return this.memo('rdsClusterSnapshots', account, region, () => this.inner.rdsClusterSnapshots(account, region));
-  }
-  ebsVolumes(account: AccountConfig, region: string) {
-    return this.memo('ebsVolumes', account, region, () => this.inner.ebsVolumes(account, region));
-  }
-  ebsSnapshots(account: AccountConfig, region: string) {
-    return this.memo('ebsSnapshots', account, region, () => this.inner.ebsSnapshots(account, region));
-  }
-  s3Buckets(account: AccountConfig) {
-    return this.memo('s3Buckets', account, '*', () => this.inner.s3Buckets(account));
-  }
+/**
+ * Memoizes every list for one run, keyed by method and arguments (accounts by id, dates by time),
+ * so concurrent checks share one fetch.
+ */
+export function cachedInventory(inner: InventoryPort): InventoryPort {
+  const cache = new Map<string, unknown>();
+  const keyOf = (arg: unknown): string => {
+    if (arg instanceof Date) return arg.toISOString();
+    if (arg && typeof arg === 'object' && 'id' in arg) return String((arg as { id: unknown }).id);
+    return JSON.stringify(arg) ?? 'undefined';
+  };
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const key = `${String(prop)}|${args.map(keyOf).join('|')}`;
+        if (!cache.has(key)) cache.set(key, (value as (...a: unknown[]) => unknown).apply(target, args));
+        return cache.get(key);
+      };
+    },
+  });
 }

@@ -2,6 +2,8 @@
  * The inventory the checks judge, normalized from the vendor APIs by the adapter. Nothing here is an
  * SDK type: evaluators are pure functions over these shapes.
  */
+import type { IamResource } from './iam/index.js';
+import type { ThreatResource } from './threat/index.js';
 
 export type Tags = Record<string, string>;
 
@@ -56,6 +58,8 @@ export interface RdsInstance extends Located {
   createdAt: Date;
   /** Set when the instance belongs to an Aurora cluster, whose backups are the cluster's. */
   clusterId?: string;
+  /** Set when the instance is a read replica: the instance it replicates. */
+  replicaOf?: string;
 }
 
 export interface RdsCluster extends Located {
@@ -148,5 +152,5 @@ export interface S3Bucket {
   publicAccessBlock: Fetched<PublicAccessBlock | null>;
 }
 
-export type Resource = BackupSource | S3Bucket;
+export type Resource = BackupSource | S3Bucket | IamResource | ThreatResource;
 export type ResourceKind = Resource['kind'];

@@ -9,9 +9,9 @@ import { ConfigError, type Problem } from '../core/errors.js';
 import { countByStatus, type CheckResult, type Status } from '../core/results.js';
 import type { RunRecord, Store, Trigger } from '../store/types.js';
 import type { CheckDefinition } from './definitions.js';
-import { evaluate, type UnitProgress } from './engine.js';
+import { countEvaluations, evaluate, type UnitProgress } from './engine.js';
 import type { Evaluator } from './evaluator.js';
-import { CachedInventory, type InventoryPort } from './inventory.js';
+import { cachedInventory, type InventoryPort } from './inventory.js';
 
 export interface CheckSelection {
   checkIds?: string[];
@@ -67,8 +67,7 @@ export function resolveSelection(selection: CheckSelection, checks: CheckDefinit
   if (problems.length > 0) throw new ConfigError(problems);
   const chosen = selection.checkIds?.length ? checks.filter((c) => selection.checkIds?.includes(c.id)) : checks.filter((c) => c.enabled);
   const regions = selection.regions?.length ? selection.regions : undefined;
-  const regionCount = accounts.reduce((n, a) => n + a.regions.filter((r) => !regions || regions.includes(r)).length, 0);
-  return { checks: chosen, accounts, regions, units: chosen.length * regionCount };
+  return { checks: chosen, accounts, regions, units: countEvaluations({ checks: chosen, accounts, regions, scope: config.scope }) };
 }
 
 export async function runChecks(request: CheckRunRequest, deps: CheckRunDeps, onProgress?: (unit: UnitProgress) => void): Promise<CheckRunOutcome> {
@@ -87,7 +86,7 @@ export async function runChecks(request: CheckRunRequest, deps: CheckRunDeps, on
   try {
     await evaluate(
       { checks: selection.checks, accounts: selection.accounts, regions: selection.regions, scope: deps.config.scope },
-      { inventory: new CachedInventory(deps.inventory), evaluators: deps.evaluators, now: started, clock: () => deps.clock.now() },
+      { inventory: cachedInventory(deps.inventory), evaluators: deps.evaluators, now: started, clock: () => deps.clock.now() },
       async (batch, unit) => {
         results.push(...batch);
         await deps.store.appendCheckResults(batch.map((r) => ({ ...r, runId: run.id })));

@@ -19,12 +19,13 @@ export function utcDay(date: Date): string {
 }
 
 /**
- * The days from `windowDays` ago (or from when the source was created, if later) up to yesterday,
- * and which of them have no backup time in `times`.
+ * The complete days of a `windowDays` retention window (or since the source was created, if later)
+ * up to yesterday, and which of them have no backup time in `times`. The day exactly `windowDays`
+ * ago is left out: its backup is already past retention and the scheduler deletes it during today.
  */
 export function dailyCoverage(times: readonly Date[], now: Date, windowDays: number, sourceCreatedAt?: Date): DailyCoverage {
   const startOfToday = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  let first = startOfToday - windowDays * DAY_MS;
+  let first = startOfToday - (windowDays - 1) * DAY_MS;
   if (sourceCreatedAt) {
     // A source created mid-day can only be expected to have its first backup the next day.
     const created = sourceCreatedAt.getTime();

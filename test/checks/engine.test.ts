@@ -99,11 +99,11 @@ describe('the check engine', () => {
 
   it('fetches each list once however many checks need it', async () => {
     const inventory = new FakeInventory({ rdsInstances: { 'us-east-1': [rdsInstance()] }, rdsSnapshots: { 'us-east-1': dailySnapshots(31) } });
-    const { CachedInventory } = await import('../../src/checks/inventory.js');
+    const { cachedInventory } = await import('../../src/checks/inventory.js');
 
     await run(
       [check('a', 'snapshot-freshness', { source: 'rds-instance' }, 'rds-instance'), check('b', 'snapshot-daily', { source: 'rds-instance', windowDays: 30 }, 'rds-instance'), check('c', 'snapshot-encryption', { source: 'rds-instance' }, 'rds-instance')],
-      new CachedInventory(inventory),
+      cachedInventory(inventory),
       undefined,
       ['us-east-1'],
     );

@@ -116,7 +116,7 @@ export function bucket(overrides: Partial<S3Bucket> = {}): S3Bucket {
 export const DR_BUCKET = bucket({ name: 'coursecraft-content-dr', arn: 'arn:aws:s3:::coursecraft-content-dr', region: 'us-west-2', replication: fetched(null) });
 
 export function context<P>(params: P, overrides: Partial<EvalContext<P>> = {}): EvalContext<P> {
-  return { params, now: NOW, account: ACCOUNT, region: 'us-east-1', drRegion: 'us-west-2', snapshots: [], drCopies: [], buckets: [bucket(), DR_BUCKET], ...overrides };
+  return { params, now: NOW, account: ACCOUNT, region: 'us-east-1', drRegion: 'us-west-2', snapshots: [], drCopies: [], buckets: [bucket(), DR_BUCKET], data: {}, ...overrides };
 }
 
 export { fetched, notFetched };

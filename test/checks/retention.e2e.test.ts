@@ -132,10 +132,10 @@ describe('retention checks against the sandbox', () => {
     expect(message('rds-backup-retention', 'bad-db')).toBe('RDS instance bad-db keeps automated backups for 7 days, fewer than 30.');
     expect(message('rds-snapshot-not-public', 'bad-db')).toBe('RDS instance bad-db has exposed snapshots: bad-db-public is public.');
     expect(message('rds-snapshot-over-retention', 'bad-db')).toMatch(/^RDS instance bad-db keeps 1 snapshot beyond 37 days: bad-db-ancient \(120 days\)\.$/);
-    expect(message('rds-snapshot-daily', 'bad-db')).toMatch(/^RDS instance bad-db has no snapshot on \d+ days of the last 30: .*\.$/);
+    expect(message('rds-snapshot-daily', 'bad-db')).toMatch(/^RDS instance bad-db has no snapshot on \d+ days of the last 29: .*\.$/);
     expect(message('rds-dr-copy', 'bad-db')).toBe('RDS instance bad-db has no snapshot copy in us-west-2.');
     expect(message('ebs-snapshot-not-public', 'bad-vol')).toMatch(/^EBS volume vol-\w+ \(bad-vol\) has exposed snapshots: snap-\w+ is public\.$/);
-    expect(message('ebs-snapshot-daily', 'bad-vol')).toMatch(/^EBS volume vol-\w+ \(bad-vol\) has no snapshot on 32 days of the last 90: /);
+    expect(message('ebs-snapshot-daily', 'bad-vol')).toMatch(/^EBS volume vol-\w+ \(bad-vol\) has no snapshot on \d+ days of the last 89: /);
   });
 
   it('judges EBS volumes, matching DR copies through the snapshot they came from', () => {
@@ -154,4 +154,35 @@ describe('retention checks against the sandbox', () => {
     expect(west.map((r) => [r.status, r.message])).toEqual([['not_applicable', 'No RDS instances in scope (tagged env=production) in 222222222222/us-west-2.']]);
     expect(results.some((r) => r.name === 'staging-db')).toBe(false);
   });
+});
+
+describe('retention checks under throttling and 5xx', () => {
+  it('gives the clean run\'s verdicts, or error where retries ran out, never a different pass or fail', async () => {
+    await sandbox.setFaults(
+      [
+        { service: 'rds', throttle: { ratePerSecond: 4, burst: 1, per: 'service' } },
+        { service: 'ec2', throttle: { ratePerSecond: 4, burst: 1, per: 'service' } },
+        { service: 'rds', errorRate: 0.15, errorStatus: 503 },
+        { service: 'ec2', errorRate: 0.15, errorStatus: 500 },
+      ],
+      7,
+    );
+    Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey });
+    const clients = new AwsClients(CONFIG.aws);
+    const store = SqliteStore.open(mkdtempSync(join(tmpdir(), 'vigil-retention-faults-')));
+    const checks = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS }).filter((c) => !c.id.startsWith('s3-'));
+
+    const faulty = await runChecks({ trigger: 'cli' }, { config: CONFIG, checks, evaluators: EVALUATORS, inventory: new AwsInventory(clients), store, clock: systemClock });
+    clients.destroy();
+    await store.close();
+    await sandbox.setFaults([]);
+    const summary = await sandbox.inspect<{ counts: Array<{ throttled: number; errors: number }> }>('calls/summary');
+
+    const clean = new Map(results.map((r) => [`${r.checkId}|${r.resource}`, r.status]));
+    const changed = faulty.results.filter((r) => r.status !== 'error' && clean.get(`${r.checkId}|${r.resource}`) !== r.status);
+    expect(changed).toEqual([]);
+    expect(faulty.results.length).toBeGreaterThanOrEqual(results.length - 20);
+    expect(summary.counts.reduce((n, c) => n + c.throttled, 0)).toBeGreaterThan(0);
+    expect(summary.counts.reduce((n, c) => n + c.errors, 0)).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -710,3 +710,31 @@ describe('as the world clock moves', () => {
     expect(ids).toHaveLength(29);
   });
 });
+
+describe('RDS cluster snapshot attributes', () => {
+  it('reads the restore attribute of a cluster snapshot through the real client', async () => {
+    const { RDSClient, DescribeDBClusterSnapshotAttributesCommand } = await import('@aws-sdk/client-rds');
+    const { startTestSandbox, TEST_KEY } = await import('../helpers/sandbox.js');
+    const sandbox = await startTestSandbox(`
+name: cluster-attributes
+accounts:
+  - id: "111111111111"
+    name: management
+    accessKeys: [{ accessKeyId: ${TEST_KEY.accessKeyId}, secretAccessKey: ${TEST_KEY.secretAccessKey} }]
+    regions:
+      us-east-1:
+        rds:
+          clusters:
+            - id: content
+              snapshots: { manual: [{ id: content-shared, sharedWith: ["444455556666"] }] }
+`);
+    const client = new RDSClient(sandbox.aws());
+
+    const shared = await client.send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: 'content-shared' }));
+    const missing = await client.send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: 'nope' })).catch((e: unknown) => e);
+    await sandbox.stop();
+
+    expect(shared.DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes).toEqual([{ AttributeName: 'restore', AttributeValues: ['444455556666'] }]);
+    expect(missing).toMatchObject({ name: 'DBClusterSnapshotNotFoundFault' });
+  });
+});

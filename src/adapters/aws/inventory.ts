@@ -117,6 +117,7 @@ export class AwsInventory implements InventoryPort {
             publiclyAccessible: db.PubliclyAccessible ?? false,
             createdAt: db.InstanceCreateTime ?? new Date(0),
             clusterId: db.DBClusterIdentifier,
+            replicaOf: db.ReadReplicaSourceDBInstanceIdentifier,
           });
         }
       }

@@ -14,6 +14,12 @@ function asSource(resource: Resource): BackupSource {
   return resource;
 }
 
+/** A read replica's backups are its source's; backup evaluators judge the source instead. */
+export function replicaNotApplicable(subject: BackupSource): Verdict | undefined {
+  if (subject.kind !== 'rds-instance' || !subject.replicaOf) return undefined;
+  return notApplicable(`${describeResource(subject)} is a read replica of ${subject.replicaOf}; its backups are judged on the source.`, { replicaOf: subject.replicaOf });
+}
+
 function usable(snapshots: readonly Snapshot[]): Snapshot[] {
   return snapshots.filter((s) => COMPLETE.has(s.status));
 }
@@ -32,6 +38,8 @@ export const snapshotFreshness = defineEvaluator({
   needs: () => ['snapshots'],
   evaluate(resource, ctx) {
     const subject = asSource(resource);
+    const replica = replicaNotApplicable(subject);
+    if (replica) return replica;
     const name = describeResource(subject);
     const latest = newest(usable(ctx.snapshots));
     if (!latest) {
@@ -51,11 +59,13 @@ export const snapshotFreshness = defineEvaluator({
 export const snapshotDaily = defineEvaluator({
   name: 'snapshot-daily',
   summary: 'Every UTC day of the window (back to when the source was created) has a completed snapshot.',
-  params: z.strictObject({ source, windowDays: z.number().int().min(1).max(3650) }),
+  params: z.strictObject({ source, windowDays: z.number().int().min(2).max(3650) }),
   subject: (p) => p.source,
   needs: () => ['snapshots'],
   evaluate(resource, ctx) {
     const subject = asSource(resource);
+    const replica = replicaNotApplicable(subject);
+    if (replica) return replica;
     const name = describeResource(subject);
     const times = usable(ctx.snapshots).map((s) => s.createdAt);
     const coverage = dailyCoverage(times, ctx.now, ctx.params.windowDays, subject.createdAt);
@@ -85,7 +95,7 @@ export const snapshotOverRetention = defineEvaluator({
     maxAgeDays: z.number().int().min(1),
     graceDays: z.number().int().min(0).default(7),
     /** Snapshot types judged; AWS deletes automated RDS snapshots itself, so manual ones are the risk. */
-    types: z.array(z.enum(['automated', 'manual'])).min(1).default(['automated', 'manual']),
+    types: z.array(z.enum(['automated', 'manual', 'awsbackup'])).min(1).default(['automated', 'manual', 'awsbackup']),
   }),
   subject: (p) => p.source,
   needs: () => ['snapshots'],
@@ -167,7 +177,7 @@ export const drCopy = defineEvaluator({
   needs: () => ['snapshots', 'drCopies'],
   evaluate(resource, ctx) {
     const subject = asSource(resource);
-    return judgeDrCopy(subject, ctx);
+    return replicaNotApplicable(subject) ?? judgeDrCopy(subject, ctx);
   },
 });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { fail, notApplicable, pass } from '../../core/results.js';
 import { defineEvaluator } from '../evaluator.js';
 import type { RdsCluster, RdsInstance, Resource } from '../resources.js';
+import { replicaNotApplicable } from './backups.js';
 import { describeResource } from './describe.js';
 
 const database = z.enum(['rds-instance', 'rds-cluster']);
@@ -20,6 +21,8 @@ export const backupRetention = defineEvaluator({
   needs: () => [],
   evaluate(resource, ctx) {
     const db = asDatabase(resource);
+    const replica = replicaNotApplicable(db);
+    if (replica) return replica;
     const name = describeResource(db);
     const facts = { backupRetentionDays: db.backupRetentionDays, minDays: ctx.params.minDays };
     if (db.backupRetentionDays === 0) return fail(`${name} has automated backups turned off.`, facts);

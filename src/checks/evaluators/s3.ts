@@ -51,9 +51,15 @@ export const s3NoncurrentExpiry = defineEvaluator({
     const { days, toleranceDays } = ctx.params;
     if (!rules || rules.length === 0) return fail(`S3 bucket ${bucket.name} has no lifecycle configuration, so noncurrent versions never expire.`, { rules: [] });
     const expiring = rules.filter((r) => r.noncurrentExpirationDays !== undefined);
-    const facts = { rules: rules.map((r) => ({ id: r.id, enabled: r.enabled, appliesTo: describeFilter(r.filter), noncurrentExpirationDays: r.noncurrentExpirationDays })) };
+    const facts = { rules: rules.map((r) => ({ id: r.id, enabled: r.enabled, appliesTo: describeFilter(r.filter), noncurrentExpirationDays: r.noncurrentExpirationDays, newerNoncurrentVersions: r.newerNoncurrentVersions })) };
     const candidates = expiring.filter((r) => r.enabled && wholeBucket(r.filter));
     const matching = candidates.find((r) => Math.abs((r.noncurrentExpirationDays as number) - days) <= toleranceDays);
+    if (matching?.newerNoncurrentVersions) {
+      return fail(
+        `S3 bucket ${bucket.name} expires noncurrent versions after ${matching.noncurrentExpirationDays} days but keeps the newest ${matching.newerNoncurrentVersions} beyond that (rule ${matching.id}).`,
+        facts,
+      );
+    }
     if (matching) return pass(`S3 bucket ${bucket.name} expires noncurrent versions after ${matching.noncurrentExpirationDays} days (rule ${matching.id}).`, facts);
     if (candidates.length > 0) {
       const actual = candidates.map((r) => `${r.noncurrentExpirationDays} days (rule ${r.id})`).join(', ');

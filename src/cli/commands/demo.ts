@@ -12,8 +12,12 @@ import type { CommandContext } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { describeSandbox } from './sandbox.js';
 
-/** The demo's config: what a user of the Coursecraft platform would write for real AWS. */
-export const DEMO_CONFIG = `# Written by \`vigil demo\`: Vigil's configuration for the Coursecraft demo platform.
+/**
+ * The demo's config: what a user of the Coursecraft platform would write for real AWS. Only the
+ * integration endpoints point at the sandbox, and the secrets come from its Vault by reference.
+ */
+export function demoConfig(info: { slackApiUrl: string; statuspageApiUrl: string; pagerdutyServer: string; caCertFile?: string }): string {
+  return `# Written by \`vigil demo\`: Vigil's configuration for the Coursecraft demo platform.
 version: 1
 accounts:
   - id: "222222222222"
@@ -30,7 +34,20 @@ accounts:
 scope:
   include:
     - env: production
+integrations:
+  slack:
+    token: vault:secret/data/vigil#slack_token
+    channel: "#incidents"
+    apiUrl: ${info.slackApiUrl}
+  pagerduty:
+    routingKey: vault:secret/data/vigil#pagerduty_routing_key
+    server: ${info.pagerdutyServer}
+${info.caCertFile ? `    caFile: ${info.caCertFile}\n` : ''}  statuspage:
+    apiKey: vault:secret/data/vigil#statuspage_api_key
+    pageId: cc-status
+    apiUrl: ${info.statuspageApiUrl}
 `;
+}
 
 interface Step {
   title: string;
@@ -40,6 +57,7 @@ interface Step {
 const STEPS: Step[] = [
   { title: 'Validate the configuration', args: ['config', 'check'] },
   { title: 'Reach every account and region', args: ['accounts', 'verify'] },
+  { title: 'Check backups, retention, redundancy and exposure against the promises', args: ['check', 'run', '--reason', 'vigil demo'] },
 ];
 
 export function demoCommand(ctx: CommandContext): Command {
@@ -52,11 +70,11 @@ export function demoCommand(ctx: CommandContext): Command {
       const demoDir = join(dataDir, 'demo');
       mkdirSync(demoDir, { recursive: true });
       const configFile = join(demoDir, 'vigil.config.yaml');
-      writeFileSync(configFile, DEMO_CONFIG);
 
       const { startSandbox, sandboxEnv, DEMO_SCENARIO_URL } = await import('../../sandbox/index.js');
       const sandbox = await startSandbox({ scenario: fileURLToPath(DEMO_SCENARIO_URL), port: 0, tlsPort: 0, stateDir: join(demoDir, 'sandbox') });
       try {
+        writeFileSync(configFile, demoConfig(sandbox.info));
         ctx.io.err(describeSandbox(sandbox, sandboxEnv(sandbox)).replace('\n\nPress Ctrl-C to stop.', ''));
         const env = { ...ctx.env, ...sandboxEnv(sandbox), VIGIL_CONFIG: configFile, VIGIL_DATA_DIR: dataDir };
         const outcomes: Array<{ step: Step; code: number }> = [];

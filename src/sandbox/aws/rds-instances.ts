@@ -270,6 +270,21 @@ export const instanceOperations: Record<string, OperationHandler> = {
     return { DBClusters: xmlList(page.items.map((c) => clusterXml(c, state.region, now)), 'DBCluster'), Marker: page.marker };
   },
 
+  DescribeDBClusterSnapshotAttributes: (call) => {
+    const state = regionOf(call);
+    const id = (queryString(call.params, 'DBClusterSnapshotIdentifier') ?? '').toLowerCase();
+    const snapshot = state.clusterSnapshotIndex.get(id);
+    if (!snapshot || snapshot.deleted || snapshot.accountId !== state.accountId) {
+      throw new AwsError('DBClusterSnapshotNotFoundFault', `DBClusterSnapshot ${id} not found.`, 404);
+    }
+    return {
+      DBClusterSnapshotAttributesResult: {
+        DBClusterSnapshotIdentifier: snapshot.id,
+        DBClusterSnapshotAttributes: xmlList([{ AttributeName: 'restore', AttributeValues: xmlList(snapshot.restore, 'AttributeValue') }], 'DBClusterSnapshotAttribute'),
+      },
+    };
+  },
+
   DescribeDBClusterSnapshots: (call) => {
     const state = regionOf(call);
     const viewer = state.accountId;

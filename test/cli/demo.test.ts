@@ -1,0 +1,33 @@
+/** The README's main command, end to end: `vigil demo` against the Coursecraft scenario. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { runCli } from '../helpers/cli.js';
+
+describe('vigil demo', () => {
+  it('runs every step against the sandbox, shows planted failures by resource and stores the run', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-demo-'));
+
+    const { code, stdout, stderr } = await runCli(['demo', '--data-dir', dataDir]);
+    const output = `${stdout}\n${stderr}`;
+    const store = SqliteStore.open(dataDir);
+    const [run] = await store.listRuns({ kind: 'check' });
+    const results = run ? await store.checkResults(run.id) : [];
+    await store.close();
+    const messages = results.filter((r) => r.status === 'fail').map((r) => r.message);
+
+    expect(code).toBe(0);
+    expect(output).toContain('ok    vigil config check');
+    expect(output).toContain('ok    vigil accounts verify');
+    expect(output).toContain('exit 1  vigil check run');
+    expect(output).toMatch(/│ FAIL\s+│ rds-backup-retention\s+│ 222222222222\s+│ reporting-prod/);
+    expect(output).not.toContain('xoxb-sandbox-demo');
+    expect(run).toMatchObject({ status: 'failed', trigger: 'cli', reason: 'vigil demo' });
+    expect(messages).toContain('RDS instance reporting-prod keeps automated backups for 7 days, fewer than 30.');
+    expect(messages).toContain('S3 bucket coursecraft-uploads-prod has versioning suspended.');
+    expect(messages).toContain('RDS instance lms-prod keeps 1 snapshot beyond 37 days: lms-prod-before-v3-migration (120 days).');
+    expect(results.find((r) => r.checkId === 'rds-dr-copy' && r.name === 'lms-prod')?.status).toBe('pass');
+  }, 180_000);
+});
