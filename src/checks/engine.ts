@@ -27,7 +27,10 @@ export interface EvaluationPlan {
   /** Only these regions, when given. */
   regions?: string[];
   scope: Scope;
-  /** When each check last ran successfully, for checks that judge events since then. */
+  /**
+   * When each check was last evaluated without error in each account and region (key
+   * `check|account|region`), for checks that judge what happened since then.
+   */
   since?: ReadonlyMap<string, Date>;
 }
 
@@ -90,6 +93,10 @@ export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: 
   await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency ?? 4, work.length)) }, worker));
 }
 
+export function sinceKey(checkId: string, accountId: string, region: string): string {
+  return `${checkId}|${accountId}|${region}`;
+}
+
 function reasonOf(err: unknown): string {
   if (err instanceof ExternalServiceError || err instanceof CouldNotLook) return err.message;
   return `internal error: ${err instanceof Error ? err.message : String(err)}`;
@@ -105,10 +112,10 @@ async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: Evaluation
   const region = unit.region;
   const where = unit.level === 'global' ? 'the run' : unit.level === 'account' ? `account ${account.id}` : `${account.id}/${region}`;
   const scope = check.scope ?? plan.scope;
-  const window: ListWindow = { since: plan.since?.get(check.id), now: deps.now };
-  const result = (subject: { resource: string; name: string }, verdict: Verdict): CheckResult => ({
+  const window: ListWindow = { since: plan.since?.get(sinceKey(check.id, account.id, region)), now: deps.now };
+  const result = (subject: { resource: string; name: string }, { about, ...verdict }: Verdict): CheckResult => ({
     ...verdict,
-    ...subject,
+    ...(about ?? subject),
     accountId: account.id,
     region,
     checkId: check.id,
@@ -164,13 +171,13 @@ async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: Evaluation
       data: data.registered,
       since: window.since,
     };
-    let verdict: Verdict;
+    let verdicts: Verdict | Verdict[];
     try {
-      verdict = evaluator.evaluate(subject, ctx);
+      verdicts = evaluator.evaluate(subject, ctx);
     } catch (err) {
-      verdict = err instanceof CouldNotLook ? errorVerdict(`${kind.describe(subject)}: ${err.message}.`, {}) : errorVerdict(`${kind.describe(subject)}: the evaluator failed: ${reasonOf(err)}.`, {});
+      verdicts = err instanceof CouldNotLook ? errorVerdict(`${kind.describe(subject)}: ${err.message}.`, {}) : errorVerdict(`${kind.describe(subject)}: the evaluator failed: ${reasonOf(err)}.`, {});
     }
-    out.push(result(kind.identify(subject), verdict));
+    for (const verdict of Array.isArray(verdicts) ? verdicts : [verdicts]) out.push(result(kind.identify(subject), verdict));
   }
   return out;
 }

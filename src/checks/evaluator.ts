@@ -45,8 +45,11 @@ export interface Evaluator<P = Record<string, unknown>> {
   /** The kind of resource it judges; may depend on params (one evaluator serves RDS and EBS). */
   subject(params: P): ResourceKind;
   needs(params: P): readonly Need[];
-  /** Judges one resource. Throwing CouldNotLook gives `error`; any other throw is a bug, also `error`. */
-  evaluate(resource: Resource, ctx: EvalContext<P>): Verdict;
+  /**
+   * Judges one resource. Throwing CouldNotLook gives `error`; any other throw is a bug, also `error`.
+   * May return several verdicts, each naming what it is `about` (one per finding or event).
+   */
+  evaluate(resource: Resource, ctx: EvalContext<P>): Verdict | Verdict[];
 }
 
 /** Declares an evaluator with its params type inferred from the schema. */

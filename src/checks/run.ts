@@ -9,7 +9,7 @@ import { ConfigError, type Problem } from '../core/errors.js';
 import { countByStatus, type CheckResult, type Status } from '../core/results.js';
 import type { RunRecord, Store, Trigger } from '../store/types.js';
 import type { CheckDefinition } from './definitions.js';
-import { countEvaluations, evaluate, type UnitProgress } from './engine.js';
+import { countEvaluations, evaluate, sinceKey, type UnitProgress } from './engine.js';
 import type { Evaluator } from './evaluator.js';
 import { cachedInventory, type InventoryPort } from './inventory.js';
 
@@ -83,9 +83,12 @@ export async function runChecks(request: CheckRunRequest, deps: CheckRunDeps, on
     summary: { checks: selection.checks.map((c) => c.id), accounts: selection.accounts.map((a) => a.id), regions: selection.regions ?? 'all' },
   });
   const results: CheckResult[] = [];
+  const since = new Map(
+    (await deps.store.lastEvaluations(selection.checks.map((c) => c.id))).map((e) => [sinceKey(e.checkId, e.accountId, e.region), new Date(e.at)]),
+  );
   try {
     await evaluate(
-      { checks: selection.checks, accounts: selection.accounts, regions: selection.regions, scope: deps.config.scope },
+      { checks: selection.checks, accounts: selection.accounts, regions: selection.regions, scope: deps.config.scope, since },
       { inventory: cachedInventory(deps.inventory), evaluators: deps.evaluators, now: started, clock: () => deps.clock.now() },
       async (batch, unit) => {
         results.push(...batch);

@@ -13,6 +13,11 @@ export interface Verdict {
   message: string;
   /** The raw facts the verdict was judged on. */
   facts: Record<string, unknown>;
+  /**
+   * When one subject yields several results (each GuardDuty finding, each CloudTrail event of
+   * concern), the thing this verdict is about; defaults to the subject itself.
+   */
+  about?: { resource: string; name: string };
 }
 
 export interface Subject {

@@ -178,6 +178,18 @@ export class SqliteStore implements Store {
     }));
   }
 
+  async lastEvaluations(checkIds: string[]): Promise<Array<{ checkId: string; accountId: string; region: string; at: string }>> {
+    if (checkIds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT check_id, account_id, region, MAX(evaluated_at) AS at FROM check_results
+         WHERE status IN ('pass', 'fail', 'not_applicable') AND check_id IN (${checkIds.map(() => '?').join(', ')})
+         GROUP BY check_id, account_id, region`,
+      )
+      .all(...checkIds) as Array<{ check_id: string; account_id: string; region: string; at: string }>;
+    return rows.map((r) => ({ checkId: r.check_id, accountId: r.account_id, region: r.region, at: r.at }));
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }

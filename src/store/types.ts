@@ -48,6 +48,11 @@ export interface Store {
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   checkResults(runId: string): Promise<CheckResultRecord[]>;
+  /**
+   * When each of these checks was last evaluated without error, per account and region: the latest
+   * `evaluatedAt` of a pass, fail or not_applicable result.
+   */
+  lastEvaluations(checkIds: string[]): Promise<Array<{ checkId: string; accountId: string; region: string; at: string }>>;
 
   close(): Promise<void>;
 }

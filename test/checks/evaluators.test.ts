@@ -20,7 +20,9 @@ function judge(c: Case): { status: Status; message: string } {
   const evaluator = EVALUATORS.get(c.evaluator) as Evaluator<Record<string, unknown>>;
   const params = evaluator.params.parse(c.params);
   try {
-    const verdict = evaluator.evaluate(c.resource, context(params, c.ctx));
+    const verdicts = evaluator.evaluate(c.resource, context(params, c.ctx));
+    const [verdict] = Array.isArray(verdicts) ? verdicts : [verdicts];
+    if (!verdict || (Array.isArray(verdicts) && verdicts.length !== 1)) throw new Error('these evaluators judge one verdict per resource');
     return { status: verdict.status, message: verdict.message };
   } catch (err) {
     if (err instanceof CouldNotLook) return { status: 'error', message: err.message };

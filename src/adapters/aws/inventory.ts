@@ -185,7 +185,7 @@ export class AwsInventory implements InventoryPort {
     });
     for (const s of out) {
       if (s.isPublic.ok) continue;
-      const sharing = await this.readSharing(() =>
+      const sharing = await this._readSharing(() =>
         client.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: s.id })).then((r) => restoreAttribute(r.DBSnapshotAttributesResult?.DBSnapshotAttributes)),
         { service: 'rds', operation: 'DescribeDBSnapshotAttributes', account: account.id, region },
       );
@@ -225,7 +225,7 @@ export class AwsInventory implements InventoryPort {
     });
     for (const s of out) {
       if (s.isPublic.ok) continue;
-      const sharing = await this.readSharing(
+      const sharing = await this._readSharing(
         () =>
           client
             .send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: s.id }))
@@ -238,7 +238,7 @@ export class AwsInventory implements InventoryPort {
     return out;
   }
 
-  private async readSharing<T>(read: () => Promise<T>, ctx: { service: string; operation: string; account: string; region: string }): Promise<Fetched<T>> {
+  private async _readSharing<T>(read: () => Promise<T>, ctx: { service: string; operation: string; account: string; region: string }): Promise<Fetched<T>> {
     try {
       return fetched(await read());
     } catch (err) {
@@ -323,11 +323,11 @@ export class AwsInventory implements InventoryPort {
       return out;
     });
     const buckets: S3Bucket[] = [];
-    for (const b of listed) buckets.push(await this.describeBucket(account, b));
+    for (const b of listed) buckets.push(await this._describeBucket(account, b));
     return buckets;
   }
 
-  private async describeBucket(account: AccountConfig, b: { name: string; region?: string; createdAt?: Date }): Promise<S3Bucket> {
+  private async _describeBucket(account: AccountConfig, b: { name: string; region?: string; createdAt?: Date }): Promise<S3Bucket> {
     let region = b.region;
     if (!region) {
       const location = await awsCall({ service: 's3', operation: 'GetBucketLocation', account: account.id }, () =>

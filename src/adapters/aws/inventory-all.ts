@@ -1,0 +1,30 @@
+/**
+ * The full AWS inventory: the backup and storage lists (inventory.ts) plus what the access and
+ * threat checks read (iam-inventory.ts, threat-inventory.ts), as one InventoryPort.
+ */
+import type { InventoryPort } from '../../checks/inventory.js';
+import type { VaultClient } from '../vault.js';
+import type { AwsClients } from './clients.js';
+import { AwsInventory } from './inventory.js';
+
+/** Binds every method of each part onto one object; parts must not define the same method. */
+function combine(...parts: object[]): InventoryPort {
+  const out: Record<string, unknown> = {};
+  for (const part of parts) {
+    let proto = Object.getPrototypeOf(part) as object | null;
+    while (proto && proto !== Object.prototype) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const value = (part as Record<string, unknown>)[name];
+        if (name === 'constructor' || typeof value !== 'function' || name.startsWith('_')) continue;
+        if (name in out) throw new Error(`inventory method ${name} is defined twice`);
+        out[name] = (value as (...args: unknown[]) => unknown).bind(part);
+      }
+      proto = Object.getPrototypeOf(proto) as object | null;
+    }
+  }
+  return out as unknown as InventoryPort;
+}
+
+export function createAwsInventory(clients: AwsClients, _vault?: VaultClient): InventoryPort {
+  return combine(new AwsInventory(clients));
+}
