@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { checkFiles, loadCheckDefinitions } from '../src/checks/definitions.js';
 import { EVALUATORS } from '../src/checks/registry.js';
 import { PROJECT_ROOT } from '../src/core/paths.js';
+import { drillFiles, loadDrillDefinitions } from '../src/drills/definitions.js';
 import { loadFramework } from '../src/evidence/framework.js';
 
 const checks = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS, knownControls: new Set(loadFramework(PROJECT_ROOT).controls.map((c) => c.id)) });
@@ -55,6 +56,15 @@ describe('runbooks/', () => {
       for (const heading of ['## What a failure means', '## Fix it', '## Verify']) expect(text, `${check.remediation} ${heading}`).toContain(heading);
       expect(text, check.remediation).toContain(`vigil check run --check ${check.id}`);
     }
+  });
+});
+
+describe('runbooks/drills/', () => {
+  it('loads every drill definition strictly, ids equal to file names, scripts present', () => {
+    const drills = loadDrillDefinitions(PROJECT_ROOT);
+
+    expect(drills.map((d) => d.file)).toEqual(drillFiles(PROJECT_ROOT).map((f) => f.slice(PROJECT_ROOT.length)));
+    for (const drill of drills) expect(drill.file).toBe(`runbooks/drills/${drill.id}.yaml`);
   });
 });
 

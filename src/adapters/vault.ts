@@ -35,21 +35,39 @@ export class VaultSecretReader implements SecretReader {
   constructor(private readonly client: VaultClient) {}
 
   async readSecret(path: string, key: string): Promise<string> {
-    let response: { data?: Record<string, unknown> };
-    try {
-      response = (await this.client.read(path)) as { data?: Record<string, unknown> };
-    } catch (err) {
-      throw vaultError(err, `read ${path}`);
-    }
-    // KV v2 nests the secret under data.data; KV v1 and other engines answer with data itself.
-    const inner = response.data?.['data'];
-    const data = inner && typeof inner === 'object' ? (inner as Record<string, unknown>) : (response.data ?? {});
-    const value = data[key];
+    const value = (await readSecretData(this.client, path))[key];
     if (typeof value !== 'string') {
       throw new ExternalServiceError(`Vault secret ${path} has no string key "${key}"`, { kind: ExternalErrorKind.NotFound, service: 'vault', operation: `read ${path}` });
     }
     registerSecret(value);
     return value;
+  }
+}
+
+/** One read of a secret's fields: KV v2 nests them under data.data; KV v1 and other engines answer with data. */
+async function readSecretData(client: VaultClient, path: string): Promise<Record<string, unknown>> {
+  let response: { data?: Record<string, unknown> };
+  try {
+    response = (await client.read(path)) as { data?: Record<string, unknown> };
+  } catch (err) {
+    throw vaultError(err, `read ${path}`);
+  }
+  const inner = response.data?.['data'];
+  return inner && typeof inner === 'object' ? (inner as Record<string, unknown>) : (response.data ?? {});
+}
+
+/** Reads a whole secret (KV v1/v2) or issues credentials (database engine): one read, all fields. */
+export class VaultCredentialSource {
+  constructor(private readonly client: VaultClient) {}
+
+  async read(path: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(await readSecretData(this.client, path))) {
+      if (typeof value !== 'string') continue;
+      out[key] = value;
+      if (/pass|secret|token|key/i.test(key)) registerSecret(value);
+    }
+    return out;
   }
 }
 

@@ -3,6 +3,8 @@ import type { Evaluator } from './evaluator.js';
 import { drCopy, snapshotDaily, snapshotEncryption, snapshotExposure, snapshotFreshness, snapshotOverRetention, sourceEncrypted } from './evaluators/backups.js';
 import { backupRetention, deletionProtection, multiAz } from './evaluators/databases.js';
 import { s3DefaultEncryption, s3NoncurrentExpiry, s3PublicAccessBlock, s3Replication, s3Versioning } from './evaluators/s3.js';
+import { IAM_EVALUATORS } from './iam/index.js';
+import { THREAT_EVALUATORS } from './threat/index.js';
 
 const all = [
   snapshotFreshness,
@@ -20,6 +22,8 @@ const all = [
   s3Replication,
   s3DefaultEncryption,
   s3PublicAccessBlock,
+  ...IAM_EVALUATORS,
+  ...THREAT_EVALUATORS,
 ] as Array<Evaluator<never>>;
 
 export const EVALUATORS: ReadonlyMap<string, Evaluator<Record<string, unknown>>> = new Map(

@@ -98,6 +98,8 @@ export interface Snapshot extends Located {
   type: 'automated' | 'manual' | 'shared' | 'public' | 'awsbackup';
   status: string;
   createdAt: Date;
+  /** When the data it holds is from: for a copy, its original's creation time. */
+  dataAsOf?: Date;
   encrypted: boolean;
   kmsKeyId?: string;
   /** For a copy: where the original lives. */

@@ -7,6 +7,8 @@ import { accountsCommand } from './commands/accounts.js';
 import { checkCommand } from './commands/check.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
+import { drillCommand } from './commands/drill.js';
+import { iamPolicyCommand } from './commands/iam-policy.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { createContext, type CommandContext } from './context.js';
 import { ExitCode, reportError } from './errors.js';
@@ -28,7 +30,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => ctx.io.out(s.trimEnd()), writeErr: (s) => ctx.io.err(s.trimEnd()) });
 
-  for (const command of [configCommand(ctx), accountsCommand(ctx), checkCommand(ctx), sandboxCommand(ctx), demoCommand(ctx)]) program.addCommand(command);
+  for (const command of [configCommand(ctx), accountsCommand(ctx), checkCommand(ctx), drillCommand(ctx), iamPolicyCommand(ctx), sandboxCommand(ctx), demoCommand(ctx)]) program.addCommand(command);
 
   // Commander's usage errors exit 1 by default; bad input is 2 here, everywhere.
   const strict = (command: Command) => {

@@ -53,6 +53,22 @@ export const configSchema = z
         exclude: z.array(tagSelectorSchema).default([]),
       })
       .prefault({}),
+    drills: z
+      .strictObject({
+        /** Instance classes a drill may create; a drill asking for another one fails before creating anything. */
+        allowedInstanceClasses: z.array(z.string().regex(/^db\.[a-z0-9-]+\.[a-z0-9]+$/, 'expected an RDS instance class such as db.t3.medium')).min(1).default(['db.t3.micro', 'db.t3.small', 'db.t3.medium', 'db.t4g.micro', 'db.t4g.small', 'db.t4g.medium']),
+        /** Drills running at once across the service; more are refused. */
+        maxConcurrent: z.number().int().min(1).max(20).default(2),
+        /** How often a drill polls a restore or a deletion. */
+        pollIntervalSeconds: z.number().min(0.1).max(300).default(15),
+        /** How long a drill waits for a restore or deletion before giving up (and tearing down). */
+        maxWaitMinutes: z.number().min(1).max(1440).default(180),
+        /** A running drill whose heartbeat is older than this is treated as crashed by the orphan sweep. */
+        staleAfterMinutes: z.number().min(1).max(1440).default(30),
+        /** CA bundle (PEM) to verify restored databases' TLS certificates, e.g. the RDS global bundle. */
+        tlsCaFile: z.string().optional(),
+      })
+      .prefault({}),
     integrations: z
       .strictObject({
         vault: z

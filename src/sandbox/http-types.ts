@@ -23,6 +23,8 @@ export interface HttpOutput {
 export interface RoutedRequest {
   service: string;
   operation: string;
+  /** For AWS: the IAM action the request needs, as the inspection log records it. */
+  action?: string;
   account?: string;
   region?: string;
   accessKeyId?: string;

@@ -8,6 +8,8 @@ export interface CallRecord {
   /** `aws:ec2`, `vault`, `slack`, `pagerduty`, `statuspage`. */
   service: string;
   operation: string;
+  /** AWS calls: the IAM action the request needed. */
+  action?: string;
   account?: string;
   region?: string;
   accessKeyId?: string;

@@ -44,8 +44,8 @@ export function createHandler(world: World, emulators: Emulator[], fallback: Han
   };
 }
 
-function identity(routed: { service: string; operation: string; account?: string; region?: string; accessKeyId?: string }) {
-  return { service: routed.service, operation: routed.operation, account: routed.account, region: routed.region, accessKeyId: routed.accessKeyId };
+function identity(routed: { service: string; operation: string; action?: string; account?: string; region?: string; accessKeyId?: string }) {
+  return { service: routed.service, operation: routed.operation, action: routed.action, account: routed.account, region: routed.region, accessKeyId: routed.accessKeyId };
 }
 
 /** Marker answer: keep the connection open and never reply (a hanging upstream). */

@@ -47,6 +47,45 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX check_results_scope ON check_results (account_id, region);
     `,
   },
+  {
+    version: 2,
+    name: 'restore drills and signals',
+    sql: `
+      CREATE TABLE drills (
+        id TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'aborted')),
+        trigger TEXT NOT NULL,
+        actor TEXT,
+        reason TEXT,
+        owner TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL,
+        finished_at TEXT,
+        recovery_point TEXT,
+        restored_resource TEXT,
+        phases TEXT NOT NULL,
+        verification TEXT NOT NULL,
+        measures TEXT NOT NULL,
+        failure TEXT
+      );
+      CREATE INDEX drills_target_started ON drills (target, started_at);
+      CREATE INDEX drills_status ON drills (status);
+
+      CREATE TABLE signals (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        source TEXT NOT NULL,
+        raised_at TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        payload TEXT NOT NULL
+      );
+      CREATE INDEX signals_key ON signals (key, raised_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError, EnvironmentError } from '../core/errors.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
-import type { CheckResultRecord, RunFilter, RunRecord, RunStatus, Store } from './types.js';
+import type { CheckResultRecord, DrillRecord, DrillStatus, RunFilter, RunRecord, RunStatus, Signal, Store } from './types.js';
 
 export const DB_FILE = 'vigil.db';
 
@@ -190,9 +190,156 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ checkId: r.check_id, accountId: r.account_id, region: r.region, at: r.at }));
   }
 
+  async createDrill(drill: DrillRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO drills (id, target, account_id, region, status, trigger, actor, reason, owner, started_at, heartbeat_at, finished_at,
+           recovery_point, restored_resource, phases, verification, measures, failure)
+         VALUES (@id, @target, @accountId, @region, @status, @trigger, @actor, @reason, @owner, @startedAt, @heartbeatAt, @finishedAt,
+           @recoveryPoint, @restoredResource, @phases, @verification, @measures, @failure)`,
+      )
+      .run(drillRow(drill));
+  }
+
+  async updateDrill(id: string, patch: Partial<Omit<DrillRecord, 'id'>>): Promise<DrillRecord> {
+    return this.db.transaction(() => this.applyDrillPatch(id, patch)).immediate();
+  }
+
+  private applyDrillPatch(id: string, patch: Partial<Omit<DrillRecord, 'id'>>): DrillRecord {
+    const row = this.db.prepare('SELECT * FROM drills WHERE id = ?').get(id) as DrillRow | undefined;
+    if (!row) throw new Error(`updateDrill: no drill ${id}`);
+    const next: DrillRecord = { ...toDrill(row), ...patch, id };
+    this.db
+      .prepare(
+        `UPDATE drills SET status = @status, heartbeat_at = @heartbeatAt, finished_at = @finishedAt, recovery_point = @recoveryPoint,
+           restored_resource = @restoredResource, phases = @phases, verification = @verification, measures = @measures, failure = @failure
+         WHERE id = @id`,
+      )
+      .run(drillRow(next));
+    return next;
+  }
+
+  async finishDrillWithSignal(id: string, patch: Partial<Omit<DrillRecord, 'id'>>, signal?: Signal): Promise<DrillRecord> {
+    return this.db
+      .transaction(() => {
+        const drill = this.applyDrillPatch(id, patch);
+        if (signal) {
+          this.db
+            .prepare('INSERT INTO signals (id, kind, key, source, raised_at, summary, payload) VALUES (?, ?, ?, ?, ?, ?, ?)')
+            .run(signal.id, signal.kind, signal.key, signal.source, signal.raisedAt, signal.summary, JSON.stringify(signal.payload));
+        }
+        return drill;
+      })
+      .immediate();
+  }
+
+  async getDrill(id: string): Promise<DrillRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM drills WHERE id = ?').get(id) as DrillRow | undefined;
+    return row ? toDrill(row) : undefined;
+  }
+
+  async listDrills(filter: { target?: string; status?: DrillStatus; limit?: number } = {}): Promise<DrillRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.target) {
+      where.push('target = ?');
+      args.push(filter.target);
+    }
+    if (filter.status) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    const sql = `SELECT * FROM drills ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? 100) as DrillRow[]).map(toDrill);
+  }
+
+  async lastSuccessfulDrills(): Promise<Map<string, DrillRecord>> {
+    const rows = this.db
+      .prepare(
+        `SELECT d.* FROM drills d JOIN (SELECT target, MAX(started_at) AS started_at FROM drills WHERE status = 'succeeded' GROUP BY target) last
+           ON d.target = last.target AND d.started_at = last.started_at WHERE d.status = 'succeeded'`,
+      )
+      .all() as DrillRow[];
+    return new Map(rows.map((r) => [r.target, toDrill(r)]));
+  }
+
+  async listSignals(filter: { kind?: string; since?: string } = {}): Promise<Signal[]> {
+    const rows = this.db
+      .prepare(`SELECT * FROM signals WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR raised_at >= ?) ORDER BY raised_at, id`)
+      .all(filter.kind ?? null, filter.kind ?? null, filter.since ?? null, filter.since ?? null) as Array<{ id: string; kind: string; key: string; source: string; raised_at: string; summary: string; payload: string }>;
+    return rows.map((r) => ({ id: r.id, kind: r.kind, key: r.key, source: r.source, raisedAt: r.raised_at, summary: r.summary, payload: JSON.parse(r.payload) as Record<string, unknown> }));
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+interface DrillRow {
+  id: string;
+  target: string;
+  account_id: string;
+  region: string;
+  status: DrillStatus;
+  trigger: DrillRecord['trigger'];
+  actor: string | null;
+  reason: string | null;
+  owner: string;
+  started_at: string;
+  heartbeat_at: string;
+  finished_at: string | null;
+  recovery_point: string | null;
+  restored_resource: string | null;
+  phases: string;
+  verification: string;
+  measures: string;
+  failure: string | null;
+}
+
+function drillRow(d: DrillRecord): Record<string, unknown> {
+  return {
+    id: d.id,
+    target: d.target,
+    accountId: d.accountId,
+    region: d.region,
+    status: d.status,
+    trigger: d.trigger,
+    actor: d.actor ?? null,
+    reason: d.reason ?? null,
+    owner: d.owner,
+    startedAt: d.startedAt,
+    heartbeatAt: d.heartbeatAt,
+    finishedAt: d.finishedAt ?? null,
+    recoveryPoint: d.recoveryPoint ? JSON.stringify(d.recoveryPoint) : null,
+    restoredResource: d.restoredResource ?? null,
+    phases: JSON.stringify(d.phases),
+    verification: JSON.stringify(d.verification),
+    measures: JSON.stringify(d.measures),
+    failure: d.failure ?? null,
+  };
+}
+
+function toDrill(r: DrillRow): DrillRecord {
+  return {
+    id: r.id,
+    target: r.target,
+    accountId: r.account_id,
+    region: r.region,
+    status: r.status,
+    trigger: r.trigger,
+    actor: r.actor ?? undefined,
+    reason: r.reason ?? undefined,
+    owner: r.owner,
+    startedAt: r.started_at,
+    heartbeatAt: r.heartbeat_at,
+    finishedAt: r.finished_at ?? undefined,
+    recoveryPoint: r.recovery_point ? (JSON.parse(r.recovery_point) as DrillRecord['recoveryPoint']) : undefined,
+    restoredResource: r.restored_resource ?? undefined,
+    phases: JSON.parse(r.phases) as DrillRecord['phases'],
+    verification: JSON.parse(r.verification) as DrillRecord['verification'],
+    measures: JSON.parse(r.measures) as DrillRecord['measures'],
+    failure: r.failure ?? undefined,
+  };
 }
 
 function toRun(row: RunRow): RunRecord {

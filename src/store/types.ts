@@ -28,6 +28,50 @@ export interface CheckResultRecord extends CheckResult {
   runId: string;
 }
 
+export type DrillStatus = 'running' | 'succeeded' | 'failed' | 'aborted';
+
+export interface DrillPhase {
+  name: 'planned' | 'restore-requested' | 'available' | 'connected' | 'verified' | 'delete-requested' | 'deleted' | 'swept';
+  at: string;
+}
+
+export interface DrillRecord {
+  id: string;
+  target: string;
+  accountId: string;
+  region: string;
+  status: DrillStatus;
+  trigger: Trigger;
+  actor?: string;
+  reason?: string;
+  /** `pid@host` of the process running it, so a sweep can tell a crashed drill from a live one. */
+  owner: string;
+  startedAt: string;
+  heartbeatAt: string;
+  finishedAt?: string;
+  recoveryPoint?: { id: string; arn: string; createdAt: string; region: string; type: string };
+  /** What the drill created (an instance id, a scratch prefix). */
+  restoredResource?: string;
+  phases: DrillPhase[];
+  /** Each verification step: what ran, what came back, what was expected, whether it held. */
+  verification: Array<Record<string, unknown>>;
+  /** RTO, RPO and freshness in seconds, with their targets. */
+  measures: Record<string, number | undefined>;
+  failure?: string;
+}
+
+export interface Signal {
+  id: string;
+  /** `drill-failed`, `check-failed`, `guardduty-finding`, ... */
+  kind: string;
+  /** Signals with the same key belong to the same problem. */
+  key: string;
+  source: string;
+  raisedAt: string;
+  summary: string;
+  payload: Record<string, unknown>;
+}
+
 export interface RunFilter {
   kind?: RunKind;
   status?: RunStatus;
@@ -53,6 +97,17 @@ export interface Store {
    * `evaluatedAt` of a pass, fail or not_applicable result.
    */
   lastEvaluations(checkIds: string[]): Promise<Array<{ checkId: string; accountId: string; region: string; at: string }>>;
+
+  createDrill(drill: DrillRecord): Promise<void>;
+  /** Updates a drill; `heartbeatAt` moves with every update. */
+  updateDrill(id: string, patch: Partial<Omit<DrillRecord, 'id'>>): Promise<DrillRecord>;
+  getDrill(id: string): Promise<DrillRecord | undefined>;
+  listDrills(filter?: { target?: string; status?: DrillStatus; limit?: number }): Promise<DrillRecord[]>;
+  /** The newest successful drill of each target. */
+  lastSuccessfulDrills(): Promise<Map<string, DrillRecord>>;
+  /** Records a signal for the incidents pipeline; a drill's failure and its signal commit together. */
+  finishDrillWithSignal(id: string, patch: Partial<Omit<DrillRecord, 'id'>>, signal?: Signal): Promise<DrillRecord>;
+  listSignals(filter?: { kind?: string; since?: string }): Promise<Signal[]>;
 
   close(): Promise<void>;
 }

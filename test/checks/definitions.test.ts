@@ -56,7 +56,7 @@ describe('check definitions', () => {
 
     expect(problems(root)).toEqual([
       'checks/a.yaml:1: id: must equal the file name "a"',
-      'checks/a.yaml:4: evaluator: unknown evaluator "backup-retentoin"; known: backup-retention, deletion-protection, dr-copy, multi-az, s3-default-encryption, s3-noncurrent-expiry, s3-public-access-block, s3-replication, s3-versioning, snapshot-daily, snapshot-encryption, snapshot-exposure, snapshot-freshness, snapshot-over-retention, source-encrypted',
+      expect.stringMatching(/^checks\/a\.yaml:4: evaluator: unknown evaluator "backup-retentoin"; known: .*\bbackup-retention\b.*\bsnapshot-daily\b/),
       'checks/b.yaml:7: params.minDays: expected number, received string',
       'checks/b.yaml:8: params.colour: unknown field; expected one of: source, minDays',
       'checks/c.yaml:10: controls: list at least one ISO/IEC 27001:2022 control',

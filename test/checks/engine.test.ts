@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckDefinition } from '../../src/checks/definitions.js';
 import { evaluate } from '../../src/checks/engine.js';
+import type { IamInventoryPort } from '../../src/checks/iam/index.js';
 import type { InventoryPort } from '../../src/checks/inventory.js';
 import type { Resource, S3Bucket, Snapshot } from '../../src/checks/resources.js';
 import { EVALUATORS } from '../../src/checks/registry.js';
+import type { ThreatInventoryPort } from '../../src/checks/threat/index.js';
 import { ExternalServiceError } from '../../src/core/errors.js';
 import type { CheckResult } from '../../src/core/results.js';
 import { ACCOUNT, NOW, bucket, dailySnapshots, ebsVolume, fetched, hoursAgo, notFetched, rdsInstance, snapshot } from './fixtures.js';
@@ -15,10 +17,16 @@ function check(id: string, evaluator: string, params: Record<string, unknown>, r
 
 const denied = new ExternalServiceError('rds:DescribeDBInstances in 222222222222/us-east-1: access denied (AccessDenied)', { kind: 'access_denied', service: 'aws:rds' });
 
-class FakeInventory implements InventoryPort {
+/** The backup and storage lists these tests fake; the access and threat lists have their own tests. */
+type CoreInventory = Omit<InventoryPort, keyof IamInventoryPort | keyof ThreatInventoryPort>;
+
+/** The engine only calls the lists that these checks' subjects and needs use. */
+const asPort = (inventory: CoreInventory) => inventory as InventoryPort;
+
+class FakeInventory implements CoreInventory {
   calls: string[] = [];
-  constructor(private readonly data: Partial<{ [K in keyof InventoryPort]: Record<string, unknown[] | Error> }>) {}
-  private get<T>(method: keyof InventoryPort, region: string): Promise<T[]> {
+  constructor(private readonly data: Partial<{ [K in keyof CoreInventory]: Record<string, unknown[] | Error> }>) {}
+  private get<T>(method: keyof CoreInventory, region: string): Promise<T[]> {
     this.calls.push(`${method}:${region}`);
     const value = this.data[method]?.[region] ?? [];
     return value instanceof Error ? Promise.reject(value) : Promise.resolve(value as T[]);
@@ -32,9 +40,9 @@ class FakeInventory implements InventoryPort {
   s3Buckets = () => this.get<never>('s3Buckets', '*');
 }
 
-async function run(checks: CheckDefinition[], inventory: InventoryPort, scope = { include: [{ env: 'production' }], exclude: [] }, regions?: string[]): Promise<CheckResult[]> {
+async function run(checks: CheckDefinition[], inventory: CoreInventory, scope = { include: [{ env: 'production' }], exclude: [] }, regions?: string[]): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  await evaluate({ checks, accounts: [ACCOUNT], scope, regions }, { inventory, evaluators: EVALUATORS, now: NOW, clock: () => NOW }, (batch) => {
+  await evaluate({ checks, accounts: [ACCOUNT], scope, regions }, { inventory: asPort(inventory), evaluators: EVALUATORS, now: NOW, clock: () => NOW }, (batch) => {
     results.push(...batch);
   });
   // Account-regions run concurrently; order results for stable assertions.
@@ -103,7 +111,7 @@ describe('the check engine', () => {
 
     await run(
       [check('a', 'snapshot-freshness', { source: 'rds-instance' }, 'rds-instance'), check('b', 'snapshot-daily', { source: 'rds-instance', windowDays: 30 }, 'rds-instance'), check('c', 'snapshot-encryption', { source: 'rds-instance' }, 'rds-instance')],
-      cachedInventory(inventory),
+      cachedInventory(asPort(inventory)),
       undefined,
       ['us-east-1'],
     );

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/adapters/aws/clients.js';
-import { AwsInventory } from '../../src/adapters/aws/inventory.js';
+import { createAwsInventory } from '../../src/adapters/aws/inventory-all.js';
 import { loadCheckDefinitions } from '../../src/checks/definitions.js';
 import { EVALUATORS } from '../../src/checks/registry.js';
 import { runChecks } from '../../src/checks/run.js';
-import type { VigilConfig } from '../../src/config/schema.js';
+import { configSchema, type VigilConfig } from '../../src/config/schema.js';
 import { systemClock } from '../../src/core/clock.js';
 import { PROJECT_ROOT } from '../../src/core/paths.js';
 import type { CheckResult } from '../../src/core/results.js';
@@ -77,13 +77,12 @@ accounts:
             - { copyOf: { region: us-east-1, volume: good-vol }, age: 2h, encrypted: true }
 `;
 
-const CONFIG: VigilConfig = {
+const CONFIG: VigilConfig = configSchema.parse({
   version: 1,
-  aws: { defaultRegion: 'us-east-1', connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 4, roleSessionName: 'vigil-test' },
+  aws: { connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 4, roleSessionName: 'vigil-test' },
   accounts: [{ id: '222222222222', name: 'production', roleArn: 'arn:aws:iam::222222222222:role/VigilAudit', externalId: 'test-external', regions: ['us-east-1', 'us-west-2'], drRegion: 'us-west-2' }],
-  scope: { include: [{ env: 'production' }], exclude: [] },
-  integrations: {},
-};
+  scope: { include: [{ env: 'production' }] },
+});
 
 let sandbox: TestSandbox;
 let results: CheckResult[];
@@ -102,8 +101,8 @@ beforeAll(async () => {
   Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey });
   const clients = new AwsClients(CONFIG.aws);
   const store = SqliteStore.open(mkdtempSync(join(tmpdir(), 'vigil-retention-')));
-  const checks = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS }).filter((c) => !c.id.startsWith('s3-'));
-  const outcome = await runChecks({ trigger: 'cli' }, { config: CONFIG, checks, evaluators: EVALUATORS, inventory: new AwsInventory(clients), store, clock: systemClock });
+  const checks = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS }).filter((c) => ['rds-instance', 'rds-cluster', 'ebs-volume'].includes(c.resource));
+  const outcome = await runChecks({ trigger: 'cli' }, { config: CONFIG, checks, evaluators: EVALUATORS, inventory: createAwsInventory(clients), store, clock: systemClock });
   results = outcome.results;
   clients.destroy();
   await store.close();
@@ -170,9 +169,9 @@ describe('retention checks under throttling and 5xx', () => {
     Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey });
     const clients = new AwsClients(CONFIG.aws);
     const store = SqliteStore.open(mkdtempSync(join(tmpdir(), 'vigil-retention-faults-')));
-    const checks = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS }).filter((c) => !c.id.startsWith('s3-'));
+    const checks = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS }).filter((c) => ['rds-instance', 'rds-cluster', 'ebs-volume'].includes(c.resource));
 
-    const faulty = await runChecks({ trigger: 'cli' }, { config: CONFIG, checks, evaluators: EVALUATORS, inventory: new AwsInventory(clients), store, clock: systemClock });
+    const faulty = await runChecks({ trigger: 'cli' }, { config: CONFIG, checks, evaluators: EVALUATORS, inventory: createAwsInventory(clients), store, clock: systemClock });
     clients.destroy();
     await store.close();
     await sandbox.setFaults([]);

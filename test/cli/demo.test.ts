@@ -6,6 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { runCli } from '../helpers/cli.js';
 
+async function reopen<T>(dataDir: string, read: (store: SqliteStore) => Promise<T>): Promise<T> {
+  const store = SqliteStore.open(dataDir);
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('vigil demo', () => {
   it('runs every step against the sandbox, shows planted failures by resource and stores the run', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-demo-'));
@@ -22,6 +31,8 @@ describe('vigil demo', () => {
     expect(output).toContain('ok    vigil config check');
     expect(output).toContain('ok    vigil accounts verify');
     expect(output).toContain('exit 1  vigil check run');
+    expect(output).toContain('ok    vigil drill due');
+    expect(output).toContain('exit 1  vigil drill run --due');
     expect(output).toMatch(/│ FAIL\s+│ rds-backup-retention\s+│ 222222222222\s+│ reporting-prod/);
     expect(output).not.toContain('xoxb-sandbox-demo');
     expect(run).toMatchObject({ status: 'failed', trigger: 'cli', reason: 'vigil demo' });
@@ -29,5 +40,9 @@ describe('vigil demo', () => {
     expect(messages).toContain('S3 bucket coursecraft-uploads-prod has versioning suspended.');
     expect(messages).toContain('RDS instance lms-prod keeps 1 snapshot beyond 37 days: lms-prod-before-v3-migration (120 days).');
     expect(results.find((r) => r.checkId === 'rds-dr-copy' && r.name === 'lms-prod')?.status).toBe('pass');
+    const drills = await reopen(dataDir, (s) => s.listDrills());
+    expect(Object.fromEntries(drills.map((d) => [d.target, d.status]))).toEqual({ 'lms-prod': 'succeeded', 'analytics-prod': 'failed', 'course-content': 'succeeded' });
+    expect(drills.find((d) => d.target === 'course-content')?.verification.map((v) => v['passed'])).toEqual([true, true, true, true, true]);
+    expect(drills.find((d) => d.target === 'analytics-prod')?.failure).toContain('relation "learners" does not exist');
   }, 180_000);
 });

@@ -4,8 +4,11 @@
  */
 import type { InventoryPort } from '../../checks/inventory.js';
 import type { VaultClient } from '../vault.js';
+import { VaultInventory } from '../vault-inventory.js';
 import type { AwsClients } from './clients.js';
+import { AwsIamInventory } from './iam-inventory.js';
 import { AwsInventory } from './inventory.js';
+import { AwsThreatInventory } from './threat-inventory.js';
 
 /** Binds every method of each part onto one object; parts must not define the same method. */
 function combine(...parts: object[]): InventoryPort {
@@ -25,6 +28,6 @@ function combine(...parts: object[]): InventoryPort {
   return out as unknown as InventoryPort;
 }
 
-export function createAwsInventory(clients: AwsClients, _vault?: VaultClient): InventoryPort {
-  return combine(new AwsInventory(clients));
+export function createAwsInventory(clients: AwsClients, vault?: VaultClient): InventoryPort {
+  return combine(new AwsInventory(clients), new AwsIamInventory(clients), new AwsThreatInventory(clients), new VaultInventory(vault));
 }

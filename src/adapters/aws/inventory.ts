@@ -32,7 +32,9 @@ import {
   type LifecycleRule as S3LifecycleRule,
   type ReplicationRule as S3ReplicationRule,
 } from '@aws-sdk/client-s3';
+import type { IamInventoryPort } from '../../checks/iam/index.js';
 import type { InventoryPort } from '../../checks/inventory.js';
+import type { ThreatInventoryPort } from '../../checks/threat/index.js';
 import {
   fetched,
   notFetched,
@@ -50,8 +52,11 @@ import type { AccountConfig } from '../../config/schema.js';
 import type { AwsClients } from './clients.js';
 import { awsCall, classifyAwsError, toExternalError } from './errors.js';
 
+/** The part of the port this class implements; the IAM and threat adapters implement the rest. */
+export type BackupInventoryPort = Omit<InventoryPort, keyof IamInventoryPort | keyof ThreatInventoryPort>;
+
 /** IAM actions each inventory list calls, for Vigil's own least-privilege policy. */
-export const INVENTORY_ACTIONS: Record<keyof InventoryPort, readonly string[]> = {
+export const INVENTORY_ACTIONS: Record<keyof BackupInventoryPort, readonly string[]> = {
   rdsInstances: ['rds:DescribeDBInstances'],
   rdsClusters: ['rds:DescribeDBClusters'],
   rdsSnapshots: ['rds:DescribeDBSnapshots', 'rds:DescribeDBSnapshotAttributes'],
@@ -89,7 +94,7 @@ function restoreAttribute(attributes: DBSnapshotAttribute[] | undefined): { isPu
   return { isPublic: values.includes('all'), sharedWith: values.filter((v) => v !== 'all') };
 }
 
-export class AwsInventory implements InventoryPort {
+export class AwsInventory implements BackupInventoryPort {
   constructor(private readonly clients: AwsClients) {}
 
   async rdsInstances(account: AccountConfig, region: string): Promise<RdsInstance[]> {
@@ -172,6 +177,7 @@ export class AwsInventory implements InventoryPort {
             type: (s.SnapshotType as Snapshot['type']) ?? 'manual',
             status: s.Status ?? 'unknown',
             createdAt: s.SnapshotCreateTime ?? s.OriginalSnapshotCreateTime ?? new Date(0),
+            dataAsOf: s.OriginalSnapshotCreateTime ?? s.SnapshotCreateTime,
             encrypted: s.Encrypted ?? false,
             kmsKeyId: s.KmsKeyId,
             sourceRegion: s.SourceRegion,

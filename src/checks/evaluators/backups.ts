@@ -10,7 +10,7 @@ const source = z.enum(SOURCE_KINDS);
 const COMPLETE = new Set(['available', 'completed']);
 
 function asSource(resource: Resource): BackupSource {
-  if (resource.kind === 's3-bucket') throw new Error(`a backup evaluator was given ${resource.kind} ${resource.name}`);
+  if (resource.kind !== 'rds-instance' && resource.kind !== 'rds-cluster' && resource.kind !== 'ebs-volume') throw new Error(`a backup evaluator was given ${resource.kind}`);
   return resource;
 }
 

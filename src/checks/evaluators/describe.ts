@@ -1,19 +1,22 @@
 /** How resources are named in result messages. */
-import type { Resource, SourceKind } from '../resources.js';
+import type { BackupSource, S3Bucket, SourceKind } from '../resources.js';
 
-const KIND_NAMES: Record<Resource['kind'], string> = {
+/** The backup and storage resources these helpers name; capability folders name their own. */
+type Named = BackupSource | S3Bucket;
+
+const KIND_NAMES: Record<Named['kind'], string> = {
   'rds-instance': 'RDS instance',
   'rds-cluster': 'Aurora cluster',
   'ebs-volume': 'EBS volume',
   's3-bucket': 'S3 bucket',
 };
 
-export function kindName(kind: Resource['kind']): string {
+export function kindName(kind: Named['kind']): string {
   return KIND_NAMES[kind];
 }
 
 /** `RDS instance lms-prod`, `EBS volume vol-0abc (worker-data)`. */
-export function describeResource(resource: Resource): string {
+export function describeResource(resource: Named): string {
   switch (resource.kind) {
     case 's3-bucket':
       return `S3 bucket ${resource.name}`;
@@ -24,7 +27,7 @@ export function describeResource(resource: Resource): string {
   }
 }
 
-export function resourceName(resource: Resource): string {
+export function resourceName(resource: Named): string {
   if (resource.kind === 's3-bucket') return resource.name;
   if (resource.kind === 'ebs-volume' && resource.name) return `${resource.id} (${resource.name})`;
   return resource.id;

@@ -34,6 +34,9 @@ accounts:
 scope:
   include:
     - env: production
+drills:
+  # The sandbox restores in seconds; real RDS takes many minutes, so the default is 15 s.
+  pollIntervalSeconds: 1
 integrations:
   slack:
     token: vault:secret/data/vigil#slack_token
@@ -58,6 +61,9 @@ const STEPS: Step[] = [
   { title: 'Validate the configuration', args: ['config', 'check'] },
   { title: 'Reach every account and region', args: ['accounts', 'verify'] },
   { title: 'Check backups, retention, redundancy and exposure against the promises', args: ['check', 'run', '--reason', 'vigil demo'] },
+  { title: 'Have we done a test restore this week?', args: ['drill', 'due'] },
+  { title: 'If not, do one now: restore, query the data, measure RTO and RPO, tear down', args: ['drill', 'run', '--due', '--reason', 'vigil demo: weekly test restore'] },
+  { title: 'The drill record, as an auditor sees it', args: ['drill', 'list'] },
 ];
 
 export function demoCommand(ctx: CommandContext): Command {

@@ -65,6 +65,7 @@ export const aws: Emulator = {
     const base = {
       service: recordAs,
       operation,
+      action: service.iamAction?.(operation, input) ?? `${scope.service}:${operation}`,
       region: scope.region,
       accessKeyId: scope.accessKeyId,
       account: credential?.accountId,
@@ -158,7 +159,7 @@ function authenticate(world: World, credential: SandboxCredential | undefined, s
 }
 
 function authorize(service: AwsServiceEmulator, call: AwsCall): void {
-  const action = service.iamAction?.(call.operation) ?? `${call.service}:${call.operation}`;
+  const action = service.iamAction?.(call.operation, call.http) ?? `${call.service}:${call.operation}`;
   if (!call.credential.denyActions.some((pattern) => actionMatches(pattern, action))) return;
   const { code, status } = service.accessDeniedError;
   throw new AwsError(code, `User: ${call.credential.principalArn} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`, status);

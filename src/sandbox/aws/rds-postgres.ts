@@ -78,8 +78,9 @@ export function imageOf(source: DataSource): DataImage {
 }
 
 /**
- * Point-in-time by timestamps: rows whose `created_at` is later than `asOf` did not exist yet. Foreign
- * keys are not enforced while deleting (replica role) so the order of tables does not matter.
+ * Point-in-time by timestamps: rows whose `created_at` is later than `asOf` did not exist yet, and
+ * rows changed after `asOf` still look as they did before (their later timestamps are not there yet).
+ * Foreign keys are not enforced while deleting (replica role) so the order of tables does not matter.
  */
 async function dropRowsCreatedAfter(db: PGlite, asOf: Date): Promise<void> {
   await db.exec(`
@@ -94,6 +95,19 @@ async function dropRowsCreatedAfter(db: PGlite, asOf: Date): Promise<void> {
           AND c.table_schema NOT IN ('pg_catalog', 'information_schema')
       LOOP
         EXECUTE format('DELETE FROM %I.%I WHERE created_at > %L', t.table_schema, t.table_name, '${asOf.toISOString()}');
+      END LOOP;
+      FOR t IN
+        SELECT c.table_schema, c.table_name, c.column_name, c.is_nullable FROM information_schema.columns c
+        JOIN information_schema.tables tb ON tb.table_schema = c.table_schema AND tb.table_name = c.table_name
+        WHERE c.data_type LIKE 'timestamp%' AND c.column_name <> 'created_at' AND tb.table_type = 'BASE TABLE'
+          AND c.table_schema NOT IN ('pg_catalog', 'information_schema')
+          AND EXISTS (SELECT 1 FROM information_schema.columns k WHERE k.table_schema = c.table_schema AND k.table_name = c.table_name AND k.column_name = 'created_at')
+      LOOP
+        IF t.is_nullable = 'YES' THEN
+          EXECUTE format('UPDATE %I.%I SET %I = NULL WHERE %I > %L', t.table_schema, t.table_name, t.column_name, t.column_name, '${asOf.toISOString()}');
+        ELSE
+          EXECUTE format('UPDATE %I.%I SET %I = created_at WHERE %I > %L', t.table_schema, t.table_name, t.column_name, t.column_name, '${asOf.toISOString()}');
+        END IF;
       END LOOP;
     END $$;
     RESET session_replication_role;

@@ -154,8 +154,19 @@ const IAM_ACTIONS: Record<string, string> = {
   PutObjectLockConfiguration: 's3:PutBucketObjectLockConfiguration',
 };
 
-export function iamAction(operation: string): string {
-  return IAM_ACTIONS[operation] ?? `s3:${operation}`;
+/** Operations whose IAM action is the `...Version` one when the request names a version id. */
+const VERSIONED_ACTIONS: Record<string, string> = {
+  GetObject: 's3:GetObjectVersion',
+  HeadObject: 's3:GetObjectVersion',
+  DeleteObject: 's3:DeleteObjectVersion',
+  GetObjectTagging: 's3:GetObjectVersionTagging',
+  PutObjectTagging: 's3:PutObjectVersionTagging',
+  DeleteObjectTagging: 's3:DeleteObjectVersionTagging',
+};
+
+export function iamAction(operation: string, http?: HttpInput): string {
+  const versioned = http?.query.has('versionId') ? VERSIONED_ACTIONS[operation] : undefined;
+  return versioned ?? IAM_ACTIONS[operation] ?? `s3:${operation}`;
 }
 
 /** S3 errors carry headers and extra elements that the framework's generic error answer has no room for. */

@@ -51,6 +51,9 @@ export interface AwsServiceEmulator {
   /** REST protocols: which operation an HTTP request is. */
   route?(http: HttpInput): RestRoute | undefined;
   rest?: Record<string, RestHandler>;
-  /** The IAM action an operation needs, where it differs from `service:Operation` (S3). */
-  iamAction?(operation: string): string;
+  /**
+   * The IAM action a request needs, where it differs from `service:Operation` (S3, where a request on
+   * a specific object version needs the `...Version` action).
+   */
+  iamAction?(operation: string, http?: HttpInput): string;
 }
