@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkFiles, loadCheckDefinitions } from '../src/checks/definitions.js';
 import { EVALUATORS } from '../src/checks/registry.js';
+import { IAM_NEED_READS, IAM_NEEDS } from '../src/checks/iam/index.js';
+import { SUBJECTS } from '../src/checks/subjects.js';
+import { THREAT_NEED_READS, THREAT_NEEDS } from '../src/checks/threat/index.js';
 import { PROJECT_ROOT } from '../src/core/paths.js';
 import { drillFiles, loadDrillDefinitions } from '../src/drills/definitions.js';
 import { loadFramework } from '../src/evidence/framework.js';
@@ -38,6 +41,16 @@ describe('checks/', () => {
       expect(check.title, check.id).not.toMatch(/^(ensure|check|verify)\b/i);
       expect(check.controls.length, check.id).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('subject kinds and needs', () => {
+  it('declare the inventory methods they read, for Vigil\'s IAM policy', () => {
+    for (const [kind, spec] of Object.entries(SUBJECTS)) {
+      if (kind !== 'cloudtrail-history') expect([kind, spec.reads.length > 0]).toEqual([kind, true]);
+    }
+    expect(Object.keys(IAM_NEED_READS).sort()).toEqual(Object.keys(IAM_NEEDS).sort());
+    expect(Object.keys(THREAT_NEED_READS).sort()).toEqual(Object.keys(THREAT_NEEDS).sort());
   });
 });
 

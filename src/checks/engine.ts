@@ -8,18 +8,33 @@ import { ExternalServiceError } from '../core/errors.js';
 import { errorVerdict, notApplicable, type CheckResult, type Verdict } from '../core/results.js';
 import type { CheckDefinition } from './definitions.js';
 import type { EvalContext, Evaluator, NeedLoader } from './evaluator.js';
-import { IAM_NEEDS } from './iam/index.js';
+import { IAM_NEED_READS, IAM_NEEDS } from './iam/index.js';
 import type { InventoryPort } from './inventory.js';
 import { CouldNotLook, type BackupSource, type Resource, type ResourceKind, type S3Bucket, type Snapshot, type SourceKind } from './resources.js';
 import { describeScope, inScope, type Scope } from './scope.js';
 import { subjectKind, type Level, type ListWindow } from './subjects.js';
-import { THREAT_NEEDS } from './threat/index.js';
+import { THREAT_NEED_READS, THREAT_NEEDS } from './threat/index.js';
 
 /** Where results of account-level and global checks are filed. */
 export const GLOBAL_REGION = 'global';
 export const NO_ACCOUNT = '-';
 
 const REGISTERED_NEEDS: Readonly<Record<string, NeedLoader>> = { ...IAM_NEEDS, ...THREAT_NEEDS };
+const REGISTERED_NEED_READS: Readonly<Record<string, ReadonlyArray<keyof InventoryPort>>> = { ...IAM_NEED_READS, ...THREAT_NEED_READS };
+
+const SNAPSHOT_READS: Record<SourceKind, keyof InventoryPort> = { 'rds-instance': 'rdsSnapshots', 'rds-cluster': 'rdsClusterSnapshots', 'ebs-volume': 'ebsSnapshots' };
+
+/** Every inventory method a check's evaluation may call: what Vigil's IAM policy must allow for it. */
+export function inventoryReads(check: CheckDefinition, evaluator: Evaluator<Record<string, unknown>>): Set<keyof InventoryPort> {
+  const reads = new Set<keyof InventoryPort>(subjectKind(check.resource).reads);
+  for (const need of evaluator.needs(check.params)) {
+    const snapshots = SNAPSHOT_READS[check.resource as SourceKind];
+    if ((need === 'snapshots' || need === 'drCopies') && snapshots) reads.add(snapshots);
+    else if (need === 'buckets') reads.add('s3Buckets');
+    else for (const method of REGISTERED_NEED_READS[need] ?? []) reads.add(method);
+  }
+  return reads;
+}
 
 export interface EvaluationPlan {
   checks: CheckDefinition[];

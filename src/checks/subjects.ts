@@ -24,6 +24,8 @@ export interface SubjectKind {
   /** Whether the configured tag selectors decide which of these are in scope. */
   scoped: boolean;
   list(inventory: InventoryPort, account: AccountConfig, region: string, window: ListWindow): Promise<Resource[]>;
+  /** The inventory methods `list` calls: what Vigil's IAM policy must allow for checks of this kind. */
+  reads: ReadonlyArray<keyof InventoryPort>;
   /** Tags for scoping, when `scoped`. */
   tags?(resource: Resource): Fetched<Tags>;
   /** Unique id (ARN or similar) and short name of a subject. */
@@ -48,6 +50,7 @@ const CORE: Record<'rds-instance' | 'rds-cluster' | 'ebs-volume' | 's3-bucket', 
     plural: 'RDS instances',
     level: 'region',
     scoped: true,
+    reads: ['rdsInstances'],
     // Aurora members are judged as their cluster: their backups are the cluster's.
     list: async (inv, account, region) => (await inv.rdsInstances(account, region)).filter((i) => i.clusterId === undefined),
     tags: (r) => fetched(r.tags),
@@ -58,6 +61,7 @@ const CORE: Record<'rds-instance' | 'rds-cluster' | 'ebs-volume' | 's3-bucket', 
     plural: 'Aurora clusters',
     level: 'region',
     scoped: true,
+    reads: ['rdsClusters'],
     list: (inv, account, region) => inv.rdsClusters(account, region),
     tags: (r) => fetched(r.tags),
     identify: (r) => ({ resource: r.arn, name: r.id }),
@@ -67,6 +71,7 @@ const CORE: Record<'rds-instance' | 'rds-cluster' | 'ebs-volume' | 's3-bucket', 
     plural: 'EBS volumes',
     level: 'region',
     scoped: true,
+    reads: ['ebsVolumes'],
     list: (inv, account, region) => inv.ebsVolumes(account, region),
     tags: (r) => fetched(r.tags),
     identify: (r) => ({ resource: r.arn, name: r.name ? `${r.id} (${r.name})` : r.id }),
@@ -76,6 +81,7 @@ const CORE: Record<'rds-instance' | 'rds-cluster' | 'ebs-volume' | 's3-bucket', 
     plural: 'S3 buckets',
     level: 'region',
     scoped: true,
+    reads: ['s3Buckets'],
     list: async (inv, account, region) => (await inv.s3Buckets(account)).filter((b) => b.region === region),
     tags: (r) => r.tags,
     identify: (r) => ({ resource: r.arn, name: r.name }),

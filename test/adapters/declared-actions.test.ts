@@ -8,15 +8,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drillActions, readActions, vigilPolicy } from '../../src/adapters/aws/policy.js';
+import { loadCheckDefinitions } from '../../src/checks/definitions.js';
+import { EVALUATORS } from '../../src/checks/registry.js';
+import { PROJECT_ROOT } from '../../src/core/paths.js';
 import type { CallRecord } from '../../src/sandbox/recorder.js';
 import { DEMO_SCENARIO_URL, loadScenario } from '../../src/sandbox/scenario.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
-/** Declared actions a run of the default checks does not need to call, and why. */
+/** Declared actions a run of the enabled checks need not call, and why. */
 const CONDITIONAL: Record<string, string> = {
-  'iam:GenerateServiceLastAccessedDetails': 'only the deep-mode unused-permissions check, off by default',
-  'iam:GetServiceLastAccessedDetails': 'only the deep-mode unused-permissions check, off by default',
   's3:GetBucketLocation': 'only when ListBuckets does not report a bucket\'s region',
   'rds:AddTagsToResource': 'not a call: IAM requires it to restore an instance with tags',
   's3:PutObjectTagging': 'not a call: IAM requires it for CopyObject with tags',
@@ -24,6 +25,10 @@ const CONDITIONAL: Record<string, string> = {
 
 let sandbox: TestSandbox;
 let seen: Set<string>;
+/** What `vigil iam-policy` derives for the enabled checks. */
+const enabled = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS })
+  .filter((c) => c.enabled)
+  .map((check) => ({ check, evaluator: EVALUATORS.get(check.evaluator) as NonNullable<ReturnType<typeof EVALUATORS.get>> }));
 
 function iamAction(call: CallRecord): string {
   return call.action ?? `${call.service.replace(/^aws:/, '')}:${call.operation}`;
@@ -66,15 +71,24 @@ afterAll(async () => {
 
 describe('the actions Vigil declares', () => {
   it('cover every action a full run made', () => {
-    const granted = new Set([...readActions(), ...drillActions()]);
+    const granted = new Set([...readActions({ checks: enabled }), ...drillActions()]);
 
     expect([...seen].filter((a) => !granted.has(a)).sort()).toEqual([]);
   });
 
   it('include nothing a full run did not need, except what is conditional by design', () => {
-    const unused = [...readActions(), ...drillActions()].filter((a) => !seen.has(a) && !(a in CONDITIONAL));
+    const unused = [...readActions({ checks: enabled }), ...drillActions()].filter((a) => !seen.has(a) && !(a in CONDITIONAL));
 
     expect(unused.sort()).toEqual([]);
+  });
+
+  it('follow the enabled checks: the deep-mode IAM check, off by default, adds its own reads only when enabled', () => {
+    const deep = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS }).filter((c) => c.id === 'iam-unused-services');
+    const withDeep = [...enabled, ...deep.map((check) => ({ check, evaluator: EVALUATORS.get(check.evaluator) as NonNullable<ReturnType<typeof EVALUATORS.get>> }))];
+
+    expect(readActions({ checks: enabled })).not.toContain('iam:GenerateServiceLastAccessedDetails');
+    expect(readActions({ checks: withDeep })).toEqual(expect.arrayContaining(['iam:GenerateServiceLastAccessedDetails', 'iam:GetServiceLastAccessedDetails']));
+    expect(readActions({ checks: enabled.filter(({ check }) => check.id.startsWith('s3-')) })).not.toContain('guardduty:ListFindings');
   });
 
   it('keep drill mutations out of the read-only policy and limit them by tag', () => {

@@ -2,6 +2,10 @@
  * Vigil's own least privilege: the IAM policy its role needs, built from the actions every adapter
  * declares it calls. Read-only for the checks; drills get separate statements limited by tags.
  */
+import type { CheckDefinition } from '../../checks/definitions.js';
+import { inventoryReads } from '../../checks/engine.js';
+import type { Evaluator } from '../../checks/evaluator.js';
+import type { InventoryPort } from '../../checks/inventory.js';
 import type { S3DrillDefinition } from '../../drills/definitions.js';
 import { DRILL_ACTIONS } from './rds-drill.js';
 import { S3_DRILL_ACTIONS, s3DrillStatements } from './s3-drill.js';
@@ -23,12 +27,24 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-/** Every read action the checks and `accounts verify` may call, sorted and de-duplicated. */
-export function readActions(): string[] {
+/** The IAM actions behind each inventory method (Vault's reads are Vault policy, not IAM). */
+const METHOD_ACTIONS: Partial<Record<keyof InventoryPort, readonly string[]>> = { ...INVENTORY_ACTIONS, ...IAM_ACTIONS, ...THREAT_ACTIONS };
+
+export interface PolicyScope {
+  /** The checks that will run, with their evaluators; all declared reads when omitted. */
+  checks?: Array<{ check: CheckDefinition; evaluator: Evaluator<Record<string, unknown>> }>;
+}
+
+/**
+ * The read actions the given checks, `accounts verify` and drill planning call, sorted and
+ * de-duplicated; every declared read when no checks are given.
+ */
+export function readActions(scope: PolicyScope = {}): string[] {
+  const methods = scope.checks
+    ? [...new Set(scope.checks.flatMap(({ check, evaluator }) => [...inventoryReads(check, evaluator)]))]
+    : (Object.keys(METHOD_ACTIONS) as Array<keyof InventoryPort>);
   const declared = [
-    ...Object.values(INVENTORY_ACTIONS).flat(),
-    ...Object.values(IAM_ACTIONS).flat(),
-    ...Object.values(THREAT_ACTIONS).flat(),
+    ...methods.flatMap((m) => METHOD_ACTIONS[m] ?? []),
     // AssumeRole is granted to the principal Vigil starts as, not to the audit role it assumes.
     ...IDENTITY_ACTIONS.filter((a) => a !== 'sts:AssumeRole'),
     ...DRILL_ACTIONS.read,
@@ -51,9 +67,9 @@ const SERVICE_NAMES: Record<string, string> = {
  * drills (reading object versions is reading customer data) reads limited to the sampled prefixes and
  * writes and deletes to the scratch prefixes.
  */
-export function vigilPolicy(options: { withDrills: boolean; s3Drills?: S3DrillDefinition[] }): PolicyDocument {
+export function vigilPolicy(options: { withDrills: boolean; s3Drills?: S3DrillDefinition[] } & PolicyScope): PolicyDocument {
   const byService = new Map<string, string[]>();
-  for (const action of readActions()) {
+  for (const action of readActions(options)) {
     const service = action.split(':')[0] as string;
     byService.set(service, [...(byService.get(service) ?? []), action]);
   }

@@ -9,7 +9,8 @@ import type { SubjectKind } from '../subjects.js';
 import { CREDENTIAL_EVALUATORS } from './credentials.js';
 import { PRIVILEGE_EVALUATORS } from './privileges.js';
 import type { CredentialReport, IamAccountSummary, IamAuthorization, IamPrincipal, IamRoot, IamUser, ServiceLastAccessed } from './resources.js';
-import { NEEDS, SUBJECTS } from './subjects.js';
+import type { InventoryPort } from '../inventory.js';
+import { NEED_READS, NEEDS, SUBJECTS } from './subjects.js';
 
 /** Resources these checks judge: the root user, users, and users and roles judged on their powers. */
 export type IamResource = IamRoot | IamUser | IamPrincipal;
@@ -31,3 +32,6 @@ export const IAM_EVALUATORS: ReadonlyArray<Evaluator<never>> = [...CREDENTIAL_EV
 
 /** Data these evaluators need beyond their subject, by need name (`ctx.data[name]`). */
 export const IAM_NEEDS: Record<string, NeedLoader> = NEEDS;
+
+/** The inventory methods each of IAM_NEEDS reads. */
+export const IAM_NEED_READS: Record<string, ReadonlyArray<keyof InventoryPort>> = NEED_READS;

@@ -70,6 +70,7 @@ export const SUBJECTS = {
     plural: 'root users',
     level: 'account',
     scoped: false,
+    reads: ['iamCredentialReport', 'iamAccountSummary'],
     list: async (inv, account) => [rootOf(account.id, await settle(inv.iamCredentialReport(account)), await settle(inv.iamAccountSummary(account)))],
     identify: (r) => ({ resource: r.arn, name: 'root' }),
     describe: describeRoot,
@@ -78,6 +79,7 @@ export const SUBJECTS = {
     plural: 'IAM users',
     level: 'account',
     scoped: false,
+    reads: ['iamAuthorization', 'iamCredentialReport'],
     list: async (inv, account) => (await identities(inv, account)).users,
     identify: (u) => ({ resource: u.arn, name: principalName(u) }),
     describe: describeIdentity,
@@ -86,6 +88,7 @@ export const SUBJECTS = {
     plural: 'IAM users and roles',
     level: 'account',
     scoped: false,
+    reads: ['iamAuthorization'],
     list: principals,
     identify: (p) => ({ resource: p.identity.arn, name: principalName(p.identity) }),
     describe: (p) => describeIdentity(p.identity),
@@ -94,6 +97,11 @@ export const SUBJECTS = {
 
 /** Deep mode: service last accessed for every judged user and role, read only when a check needs it. */
 export const SERVICE_LAST_ACCESSED = 'iamServiceLastAccessed';
+
+/** The inventory methods each need reads, for Vigil's IAM policy. */
+export const NEED_READS: Record<string, ReadonlyArray<keyof InventoryPort>> = {
+  [SERVICE_LAST_ACCESSED]: ['iamAuthorization', 'iamServiceLastAccessed'],
+};
 
 export const NEEDS: Record<string, NeedLoader> = {
   [SERVICE_LAST_ACCESSED]: async (inventory, account) => {

@@ -59,6 +59,7 @@ function kind<K extends ThreatResource['kind']>(spec: Omit<SubjectKind, 'identif
 export const THREAT_SUBJECTS: Record<ThreatResource['kind'], SubjectKind> = {
   'guardduty-detector': kind<'guardduty-detector'>({
     plural: 'GuardDuty detectors',
+    reads: ['guardDutyDetectors'],
     level: 'region',
     scoped: false,
     // A region without a detector is still a subject: that absence is what the detector check fails.
@@ -74,6 +75,7 @@ export const THREAT_SUBJECTS: Record<ThreatResource['kind'], SubjectKind> = {
   }),
   'cloudtrail-region': kind<'cloudtrail-region'>({
     plural: 'CloudTrail regions',
+    reads: ['cloudTrailTrails'],
     level: 'region',
     scoped: false,
     list: async (inv, account, region) => [{ kind: 'cloudtrail-region', accountId: account.id, region, trails: await inv.cloudTrailTrails(account, region) }],
@@ -82,6 +84,7 @@ export const THREAT_SUBJECTS: Record<ThreatResource['kind'], SubjectKind> = {
   }),
   'cloudtrail-trail': kind<'cloudtrail-trail'>({
     plural: 'CloudTrail trails',
+    reads: ['cloudTrailTrails'],
     level: 'region',
     scoped: false,
     list: (inv, account, region) => inv.cloudTrailTrails(account, region),
@@ -90,6 +93,7 @@ export const THREAT_SUBJECTS: Record<ThreatResource['kind'], SubjectKind> = {
   }),
   'cloudtrail-history': kind<'cloudtrail-history'>({
     plural: 'CloudTrail event histories',
+    reads: [],
     level: 'region',
     scoped: false,
     list: (_inv, account, region) => Promise.resolve([{ kind: 'cloudtrail-history', accountId: account.id, region }]),
@@ -98,6 +102,7 @@ export const THREAT_SUBJECTS: Record<ThreatResource['kind'], SubjectKind> = {
   }),
   vault: kind<'vault'>({
     plural: 'Vault servers',
+    reads: ['vaultServer'],
     level: 'global',
     scoped: false,
     list: async (inv) => [await inv.vaultServer()],
@@ -121,6 +126,13 @@ export const THREAT_EVALUATORS: ReadonlyArray<Evaluator<never>> = [
 ] as Array<Evaluator<never>>;
 
 /** Data these evaluators need beyond their subject, by need name (`ctx.data[name]`). */
+/** The inventory methods each of THREAT_NEEDS reads, for Vigil's IAM policy. */
+export const THREAT_NEED_READS: Record<string, ReadonlyArray<keyof InventoryPort>> = {
+  [FINDINGS_NEED]: ['guardDutyDetectors', 'guardDutyFindings'],
+  [BUCKETS_NEED]: ['cloudTrailTrails', 'cloudTrailBucket'],
+  ...Object.fromEntries(Object.keys(EVENTS_NEEDS).map((need) => [need, ['cloudTrailEvents'] as const])),
+};
+
 export const THREAT_NEEDS: Record<string, NeedLoader> = {
   [FINDINGS_NEED]: async (inventory, account, region) => {
     const findings: GuardDutyFinding[] = [];
