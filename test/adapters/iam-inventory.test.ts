@@ -4,7 +4,7 @@ import { AwsClients, type AwsSettings } from '../../src/adapters/aws/clients.js'
 import { AwsIamInventory, parseCredentialReport, parseCsv } from '../../src/adapters/aws/iam-inventory.js';
 import type { AccountConfig } from '../../src/config/schema.js';
 import { ExternalServiceError } from '../../src/core/errors.js';
-import { startTestSandbox, TEST_KEY, type TestSandbox } from '../helpers/sandbox.js';
+import { startTestSandbox, TEST_KEY, type TestSandbox, useSandboxEnv } from '../helpers/sandbox.js';
 
 const SETTINGS: AwsSettings = { defaultRegion: 'us-east-1', connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 2, roleSessionName: 'vigil-test' };
 const PRODUCTION: AccountConfig = { id: '222222222222', name: 'production', roleArn: 'arn:aws:iam::222222222222:role/VigilAudit', regions: ['us-east-1'] };
@@ -72,7 +72,7 @@ const noWait = { sleeps: [] as number[], sleep: async (ms: number) => void noWai
 
 beforeAll(async () => {
   sandbox = await startTestSandbox(SCENARIO);
-  Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey });
+  useSandboxEnv(sandbox);
   delete process.env['AWS_PROFILE'];
   clients = new AwsClients(SETTINGS);
 }, 60_000);

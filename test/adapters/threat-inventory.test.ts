@@ -10,7 +10,7 @@ import type { PacerClock } from '../../src/adapters/aws/pacer.js';
 import { eventLookups } from '../../src/checks/threat/cloudtrail-events.js';
 import type { AccountConfig, VigilConfig } from '../../src/config/schema.js';
 import { DAY_MS } from '../../src/core/clock.js';
-import { startTestSandbox, TEST_KEY, type TestSandbox } from '../helpers/sandbox.js';
+import { startTestSandbox, TEST_KEY, type TestSandbox, useSandboxEnv } from '../helpers/sandbox.js';
 
 const DETECTOR = 'c0ffee00c0ffee00c0ffee00c0ffee01';
 const mediums = Array.from({ length: 60 }, (_, i) => `            - { type: Recon:EC2/PortProbeUnprotectedPort, severity: ${4 + (i % 29) / 10}, firstSeen: ${i + 1}d }`).join('\n');
@@ -94,7 +94,7 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   sandbox = await startTestSandbox(SCENARIO);
-  Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey });
+  useSandboxEnv(sandbox);
   clients = new AwsClients(AWS);
 }, 60_000);
 

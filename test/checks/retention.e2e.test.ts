@@ -16,7 +16,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { PROJECT_ROOT } from '../../src/core/paths.js';
 import type { CheckResult } from '../../src/core/results.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { startTestSandbox, TEST_KEY, type TestSandbox } from '../helpers/sandbox.js';
+import { startTestSandbox, TEST_KEY, type TestSandbox, useSandboxEnv } from '../helpers/sandbox.js';
 
 export const RETENTION_SCENARIO = `
 name: retention
@@ -98,7 +98,7 @@ function message(checkId: string, name: string): string {
 
 beforeAll(async () => {
   sandbox = await startTestSandbox(RETENTION_SCENARIO);
-  Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey });
+  useSandboxEnv(sandbox);
   const clients = new AwsClients(CONFIG.aws);
   const store = SqliteStore.open(mkdtempSync(join(tmpdir(), 'vigil-retention-')));
   const checks = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS }).filter((c) => ['rds-instance', 'rds-cluster', 'ebs-volume'].includes(c.resource));
@@ -166,7 +166,7 @@ describe('retention checks under throttling and 5xx', () => {
       ],
       7,
     );
-    Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey });
+    useSandboxEnv(sandbox);
     const clients = new AwsClients(CONFIG.aws);
     const store = SqliteStore.open(mkdtempSync(join(tmpdir(), 'vigil-retention-faults-')));
     const checks = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS }).filter((c) => ['rds-instance', 'rds-cluster', 'ebs-volume'].includes(c.resource));

@@ -19,7 +19,7 @@ import { SafetyError } from '../../src/core/errors.js';
 import { PROJECT_ROOT } from '../../src/core/paths.js';
 import { assertOurs, runDrill, type DrillDeps } from '../../src/drills/run.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { startTestSandbox, TEST_KEY, type TestSandbox } from '../helpers/sandbox.js';
+import { startTestSandbox, TEST_KEY, type TestSandbox, useSandboxEnv } from '../helpers/sandbox.js';
 import { definition } from './fixtures.js';
 
 const SCENARIO = `
@@ -90,7 +90,7 @@ const drill = (recoveryPoint: string) =>
 
 beforeAll(async () => {
   sandbox = await startTestSandbox(SCENARIO);
-  Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey });
+  useSandboxEnv(sandbox);
   config = configSchema.parse({
     version: 1,
     aws: { maxAttempts: 3 },

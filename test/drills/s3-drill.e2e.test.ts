@@ -18,7 +18,7 @@ import type { S3VersionRef } from '../../src/drills/ports.js';
 import { runDrill, type DrillDeps } from '../../src/drills/run.js';
 import { sweepOrphans } from '../../src/drills/sweep.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { startTestSandbox, TEST_KEY, type TestSandbox } from '../helpers/sandbox.js';
+import { startTestSandbox, TEST_KEY, type TestSandbox, useSandboxEnv } from '../helpers/sandbox.js';
 import { s3Definition } from './fixtures.js';
 
 const SCENARIO = `
@@ -117,7 +117,7 @@ const everything = (overrides: Record<string, unknown> = {}): S3DrillDefinition 
 
 beforeAll(async () => {
   sandbox = await startTestSandbox(SCENARIO);
-  Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey });
+  useSandboxEnv(sandbox);
   config = configSchema.parse({
     version: 1,
     aws: { maxAttempts: 3 },

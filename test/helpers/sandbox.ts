@@ -41,6 +41,25 @@ export async function startTestSandbox(scenario: string | Scenario, options: Par
   });
 }
 
+/**
+ * Points this test process's AWS SDK at the sandbox the way a user would: the standard endpoint
+ * override and credential variables. Returns a function that restores the previous environment.
+ */
+export function useSandboxEnv(sandbox: Sandbox, key: { accessKeyId: string; secretAccessKey: string } = TEST_KEY): () => void {
+  const names = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE'] as const;
+  const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+  process.env['AWS_ENDPOINT_URL'] = sandbox.info.awsEndpoint;
+  process.env['AWS_ACCESS_KEY_ID'] = key.accessKeyId;
+  process.env['AWS_SECRET_ACCESS_KEY'] = key.secretAccessKey;
+  delete process.env['AWS_PROFILE'];
+  return () => {
+    for (const n of names) {
+      if (saved[n] === undefined) delete process.env[n];
+      else process.env[n] = saved[n];
+    }
+  };
+}
+
 /** A small two-account organization most tests can start from. */
 export const BASIC_SCENARIO = `
 name: basic

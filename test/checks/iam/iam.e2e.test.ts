@@ -23,7 +23,7 @@ import type { CheckResult, Status } from '../../../src/core/results.js';
 import type { CallCount } from '../../../src/sandbox/recorder.js';
 import { DEMO_SCENARIO_URL, loadScenario } from '../../../src/sandbox/scenario.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
-import { startTestSandbox, TEST_KEY, type TestSandbox } from '../../helpers/sandbox.js';
+import { startTestSandbox, TEST_KEY, type TestSandbox, useSandboxEnv } from '../../helpers/sandbox.js';
 
 const ACCESS_SCENARIO = `
 name: access
@@ -117,7 +117,7 @@ const iamChecks = () => loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: E
 
 async function runIamChecks(sandbox: TestSandbox, accounts: AccountConfig[], key: { accessKeyId: string; secretAccessKey: string }): Promise<CheckResult[]> {
   const saved = { ...process.env };
-  Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey });
+  useSandboxEnv(sandbox, key);
   delete process.env['AWS_PROFILE'];
   const clients = new AwsClients(SETTINGS);
   const store = SqliteStore.open(mkdtempSync(join(tmpdir(), 'vigil-iam-')));

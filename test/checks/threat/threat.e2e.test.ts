@@ -25,7 +25,7 @@ import { PROJECT_ROOT } from '../../../src/core/paths.js';
 import type { CheckResult } from '../../../src/core/results.js';
 import { DEMO_SCENARIO_URL } from '../../../src/sandbox/scenario.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
-import { startTestSandbox, type TestSandbox } from '../../helpers/sandbox.js';
+import { startTestSandbox, type TestSandbox, useSandboxEnv } from '../../helpers/sandbox.js';
 
 const DEMO_KEY = { accessKeyId: 'AKIAVIGILDEMO0000001', secretAccessKey: 'sandbox-demo-secret-key' };
 const PROD = '222222222222';
@@ -89,7 +89,7 @@ async function changeDetectorInProduction(): Promise<void> {
 beforeAll(async () => {
   sandbox = await startTestSandbox(demoWithoutDatabases());
   await sandbox.setFaults([{ service: 'cloudtrail', operation: 'LookupEvents', throttle: { ratePerSecond: 2, burst: 2 } }]);
-  Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.info.awsEndpoint, AWS_ACCESS_KEY_ID: DEMO_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: DEMO_KEY.secretAccessKey });
+  useSandboxEnv(sandbox, DEMO_KEY);
   const checks: CheckDefinition[] = loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS }).filter((c) => c.resource in THREAT_SUBJECTS);
   const store = SqliteStore.open(mkdtempSync(join(tmpdir(), 'vigil-threat-')));
   const vault = createVaultClient({ address: sandbox.info.vaultAddr, token: 'hvs.sandbox-demo-token' });
