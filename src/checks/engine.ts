@@ -167,7 +167,7 @@ async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: Evaluation
 
   let data: NeededData;
   try {
-    data = await loadNeeds(evaluator.needs(check.params), check.resource, account, region, deps.inventory, window);
+    data = await loadNeeds(evaluator.needs(check.params), check, account, region, deps.inventory, window);
   } catch (err) {
     const reason = reasonOf(err);
     return [...out, ...judged.map((s) => result(kind.identify(s), errorVerdict(`${kind.describe(s)}: could not read what the check needs: ${reason}.`, {})))];
@@ -219,7 +219,8 @@ function snapshotsIn(kind: SourceKind, account: AccountConfig, region: string, i
   }
 }
 
-async function loadNeeds(needs: readonly string[], kind: ResourceKind, account: AccountConfig, region: string, inventory: InventoryPort, window: ListWindow): Promise<NeededData> {
+async function loadNeeds(needs: readonly string[], check: CheckDefinition, account: AccountConfig, region: string, inventory: InventoryPort, window: ListWindow): Promise<NeededData> {
+  const kind: ResourceKind = check.resource;
   const data: NeededData = { snapshots: new Map(), drSnapshots: [], buckets: [], registered: {} };
   const source = SNAPSHOT_SOURCES.has(kind) ? (kind as SourceKind) : undefined;
   if (source && (needs.includes('snapshots') || needs.includes('drCopies'))) {
@@ -235,7 +236,7 @@ async function loadNeeds(needs: readonly string[], kind: ResourceKind, account: 
   if (needs.includes('buckets')) data.buckets = await inventory.s3Buckets(account);
   for (const need of needs) {
     const loader = REGISTERED_NEEDS[need];
-    if (loader) data.registered[need] = await loader(inventory, account, region, window);
+    if (loader) data.registered[need] = await loader(inventory, account, region, window, check.params);
   }
   return data;
 }

@@ -14,8 +14,14 @@ import type { Resource, ResourceKind, S3Bucket, Snapshot } from './resources.js'
  */
 export type Need = 'snapshots' | 'drCopies' | 'buckets' | (string & {});
 
-/** Loads a named need for one account and region (once per run, through the cached inventory). */
-export type NeedLoader = (inventory: InventoryPort, account: AccountConfig, region: string, window: { since?: Date; now: Date }) => Promise<unknown>;
+/** Loads a named need for one account and region, given the check's params (lists come through the cached inventory). */
+export type NeedLoader = (
+  inventory: InventoryPort,
+  account: AccountConfig,
+  region: string,
+  window: { since?: Date; now: Date },
+  params: Readonly<Record<string, unknown>>,
+) => Promise<unknown>;
 
 export interface EvalContext<P> {
   params: P;

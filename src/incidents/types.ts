@@ -43,12 +43,16 @@ export const ACTION_RULES: Record<IncidentAction, { from: readonly IncidentState
 };
 
 /** The state graph implied by ACTION_RULES: from -> states reachable by one action. */
-export const ALLOWED_TRANSITIONS: Record<IncidentState, readonly IncidentState[]> = Object.fromEntries(
-  INCIDENT_STATES.map((from) => [
-    from,
-    [...new Set(Object.values(ACTION_RULES).flatMap((r) => (r.to !== undefined && r.to !== from && r.from.includes(from) ? [r.to] : [])))],
-  ]),
-) as Record<IncidentState, readonly IncidentState[]>;
+export const ALLOWED_TRANSITIONS: Record<IncidentState, readonly IncidentState[]> = transitionsOf(ACTION_RULES);
+
+function transitionsOf(rules: typeof ACTION_RULES): Record<IncidentState, IncidentState[]> {
+  const graph = { triage: [], investigating: [], mitigated: [], monitoring: [], resolved: [] } as Record<IncidentState, IncidentState[]>;
+  for (const rule of Object.values(rules)) {
+    if (rule.to === undefined) continue;
+    for (const from of rule.from) if (from !== rule.to && !graph[from].includes(rule.to)) graph[from].push(rule.to);
+  }
+  return graph;
+}
 
 export function isOpen(state: IncidentState): boolean {
   return state !== 'resolved';

@@ -91,45 +91,36 @@ export interface LoadedEvents {
   events: TrailEvent[];
 }
 
-/**
- * A NeedLoader gets no params, so the first-run window (a param) is part of the need's name: one
- * registered need per allowed number of days.
- */
-export function eventsNeed(firstRunDays: number): string {
-  return `cloudtrailEvents:${firstRunDays}d`;
-}
+/** The need the events check loads: the events since its previous evaluation (or its first-run window). */
+export const EVENTS_NEED = 'cloudtrailEvents';
 
 /** The unit (configured region) of an account that also reads the global events of us-east-1. */
 export function globalEventsUnit(account: AccountConfig): string | undefined {
   return account.regions.includes(GLOBAL_EVENTS_REGION) ? GLOBAL_EVENTS_REGION : account.regions[0];
 }
 
-function eventsLoader(firstRunDays: number): NeedLoader {
-  return async (inventory, account, region, window) => {
-    const oldest = new Date(window.now.getTime() - HISTORY_DAYS * DAY_MS);
-    // Event times have whole seconds: the second of the previous evaluation is read again, so an
-    // event in it is reported twice (same signalKey) rather than never.
-    const since = window.since && new Date(Math.floor(window.since.getTime() / 1000) * 1000);
-    const clamped = since !== undefined && since < oldest;
-    const from = since === undefined ? new Date(window.now.getTime() - firstRunDays * DAY_MS) : clamped ? oldest : since;
-    const readsGlobal = region === GLOBAL_EVENTS_REGION;
-    const queries = [inventory.cloudTrailEvents(account, region, { start: from, lookups: eventLookups({ regional: true, global: readsGlobal }) })];
-    // An account without us-east-1 configured still has IAM events there: its first region reads them.
-    if (!readsGlobal && globalEventsUnit(account) === region) {
-      queries.push(inventory.cloudTrailEvents(account, GLOBAL_EVENTS_REGION, { start: from, lookups: eventLookups({ regional: false, global: true }) }));
-    }
-    const events = (await Promise.all(queries)).flat();
-    const loaded: LoadedEvents = { from, events };
-    if (since === undefined) loaded.firstRunDays = firstRunDays;
-    if (clamped) loaded.clampedFrom = window.since;
-    return loaded;
-  };
-}
+const eventsLoader: NeedLoader = async (inventory, account, region, window, params) => {
+  const firstRunDays = Number(params['firstRunWindowDays']);
+  const oldest = new Date(window.now.getTime() - HISTORY_DAYS * DAY_MS);
+  // Event times have whole seconds: the second of the previous evaluation is read again, so an
+  // event in it is reported twice (same signalKey) rather than never.
+  const since = window.since && new Date(Math.floor(window.since.getTime() / 1000) * 1000);
+  const clamped = since !== undefined && since < oldest;
+  const from = since === undefined ? new Date(window.now.getTime() - firstRunDays * DAY_MS) : clamped ? oldest : since;
+  const readsGlobal = region === GLOBAL_EVENTS_REGION;
+  const queries = [inventory.cloudTrailEvents(account, region, { start: from, lookups: eventLookups({ regional: true, global: readsGlobal }) })];
+  // An account without us-east-1 configured still has IAM events there: its first region reads them.
+  if (!readsGlobal && globalEventsUnit(account) === region) {
+    queries.push(inventory.cloudTrailEvents(account, GLOBAL_EVENTS_REGION, { start: from, lookups: eventLookups({ regional: false, global: true }) }));
+  }
+  const events = (await Promise.all(queries)).flat();
+  const loaded: LoadedEvents = { from, events };
+  if (since === undefined) loaded.firstRunDays = firstRunDays;
+  if (clamped) loaded.clampedFrom = window.since;
+  return loaded;
+};
 
-/** One loader per allowed first-run window (1-90 days). */
-export const EVENTS_NEEDS: Record<string, NeedLoader> = Object.fromEntries(
-  Array.from({ length: HISTORY_DAYS }, (_, i) => [eventsNeed(i + 1), eventsLoader(i + 1)] as const),
-);
+export const EVENTS_NEEDS: Record<string, NeedLoader> = { [EVENTS_NEED]: eventsLoader };
 
 // --- the evaluator ------------------------------------------------------------------------------
 
@@ -240,11 +231,11 @@ export const cloudTrailEvents = defineEvaluator({
       .default(1),
   }),
   subject: () => 'cloudtrail-history',
-  needs: (p) => [eventsNeed(p.firstRunWindowDays)],
+  needs: () => [EVENTS_NEED],
   evaluate(resource, ctx) {
     const history = asHistory(resource);
     const where = `${history.accountId}/${history.region}`;
-    const loaded = ctx.data[eventsNeed(ctx.params.firstRunWindowDays)] as LoadedEvents;
+    const loaded = ctx.data[EVENTS_NEED] as LoadedEvents;
     const window = {
       from: isoSeconds(loaded.from),
       previousEvaluation: ctx.since ? ctx.since.toISOString() : null,

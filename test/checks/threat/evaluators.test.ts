@@ -6,7 +6,7 @@ import { loadCheckDefinitions } from '../../../src/checks/definitions.js';
 import type { EvalContext, Evaluator } from '../../../src/checks/evaluator.js';
 import { CouldNotLook, type Resource } from '../../../src/checks/resources.js';
 import { EVALUATORS } from '../../../src/checks/registry.js';
-import { eventsNeed, type LoadedEvents } from '../../../src/checks/threat/cloudtrail-events.js';
+import { EVENTS_NEED, type LoadedEvents } from '../../../src/checks/threat/cloudtrail-events.js';
 import { THREAT_EVALUATORS, type TrailEvent } from '../../../src/checks/threat/index.js';
 import { ConfigError } from '../../../src/core/errors.js';
 import type { Status, Verdict } from '../../../src/core/results.js';
@@ -61,7 +61,7 @@ const VAULT = 'Vault at https://vault.example.com:8200';
 const denied = (op: string) => `${op} in 222222222222/us-east-1: access denied (AccessDeniedException)`;
 
 const buckets = (value: unknown) => ({ data: { cloudtrailBuckets: value } });
-const events = (loaded: Partial<LoadedEvents>, since?: Date) => ({ data: { [eventsNeed(1)]: { from: daysAgo(1), events: [], ...loaded } }, since });
+const events = (loaded: Partial<LoadedEvents>, since?: Date) => ({ data: { [EVENTS_NEED]: { from: daysAgo(1), events: [], ...loaded } }, since });
 
 /** The demo's production history: every planted event of concern, and three that are not. */
 const DEMO_EVENTS: TrailEvent[] = [
