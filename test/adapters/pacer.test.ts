@@ -7,7 +7,7 @@ class VirtualClock implements PacerClock {
   private timers: Array<{ at: number; wake: () => void }> = [];
   now = () => this.t;
   sleep = (ms: number) => new Promise<void>((wake) => this.timers.push({ at: this.t + ms, wake }));
-  skip = (ms: number) => {
+  jump = (ms: number) => {
     this.t += ms;
   };
 
@@ -87,7 +87,7 @@ describe('RatePacer', () => {
     const pacer = new RatePacer(550, clock);
     const failed = pacer.run('k', () => Promise.reject(new Error('ThrottlingException')));
     await expect(failed).rejects.toThrow('ThrottlingException');
-    clock.skip(5000);
+    clock.jump(5000);
 
     const started = await runAll(pacer, clock, ['k', 'k']);
 

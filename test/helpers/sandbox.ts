@@ -1,5 +1,7 @@
 /** Starts a sandbox on free ports for one test file, and builds real SDK client configs pointed at it. */
-import { parseScenario, type Scenario } from '../../src/sandbox/scenario.js';
+import { fileURLToPath } from 'node:url';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DEMO_SCENARIO_URL, loadScenario, parseScenario, type RegionScenario, type Scenario } from '../../src/sandbox/scenario.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 
 export const TEST_KEY = { accessKeyId: 'AKIATESTMANAGEMENT01', secretAccessKey: 'test-secret-management' } as const;
@@ -95,3 +97,26 @@ accounts:
         - name: VigilAudit
           trustedAccounts: ["111111111111"]
 `;
+
+/** The key the demo scenario gives Vigil (a user in the management account). */
+export const DEMO_KEY = { accessKeyId: 'AKIAVIGILDEMO0000001', secretAccessKey: 'sandbox-demo-secret-key' } as const;
+
+/**
+ * The demo scenario with only some emulators' regional sections (and no Vault, Slack, PagerDuty or
+ * Statuspage), so a test of one emulator is not slowed or broken by the others.
+ */
+export function demoScenarioWith(parts: Array<keyof RegionScenario>): Scenario {
+  const full = loadScenario(fileURLToPath(DEMO_SCENARIO_URL));
+  const accounts = full.accounts.map((a) => ({
+    ...a,
+    regions: Object.fromEntries(Object.entries(a.regions).map(([region, r]) => [region, Object.fromEntries(parts.map((p) => [p, r[p]]))])),
+  }));
+  return { ...full, accounts, vault: undefined, slack: undefined, pagerduty: undefined, statuspage: undefined };
+}
+
+/** Credentials of a VigilAudit session in a demo account, as the demo's Vigil would assume it. */
+export async function demoRoleCredentials(sandbox: TestSandbox, accountId: string): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }> {
+  const sts = new STSClient(sandbox.aws('us-east-1', { ...DEMO_KEY }));
+  const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/VigilAudit`, RoleSessionName: 'vigil', ExternalId: 'vigil-demo' }));
+  return { accessKeyId: c?.AccessKeyId as string, secretAccessKey: c?.SecretAccessKey as string, sessionToken: c?.SessionToken as string };
+}

@@ -13,12 +13,10 @@ import {
   type LookupEventsCommandInput,
 } from '@aws-sdk/client-cloudtrail';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { DEMO_SCENARIO_URL, loadScenario } from '../../src/sandbox/scenario.js';
-import { startTestSandbox, TEST_KEY, type TestSandbox } from '../helpers/sandbox.js';
+import { demoRoleCredentials, demoScenarioWith, startTestSandbox, TEST_KEY, type TestSandbox } from '../helpers/sandbox.js';
 
 const NOW = new Date('2026-03-02T12:00:00Z');
 const MINUTE = 60_000;
@@ -424,24 +422,15 @@ describe('CloudTrail background noise at scale', () => {
 
 describe('the demo scenario', () => {
   let demo: TestSandbox;
-  const demoKey = { accessKeyId: 'AKIAVIGILDEMO0000001', secretAccessKey: 'sandbox-demo-secret-key' };
 
   /** CloudTrail as VigilAudit in one of the demo's accounts. */
   async function demoClient(accountId: string, region = 'us-east-1'): Promise<CloudTrailClient> {
-    const sts = new STSClient(demo.aws('us-east-1', demoKey));
-    const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/VigilAudit`, RoleSessionName: 'vigil', ExternalId: 'vigil-demo' }));
-    const c = assumed.Credentials;
-    return new CloudTrailClient(demo.aws(region, { accessKeyId: c?.AccessKeyId as string, secretAccessKey: c?.SecretAccessKey as string, sessionToken: c?.SessionToken as string }));
+    return new CloudTrailClient(demo.aws(region, await demoRoleCredentials(demo, accountId)));
   }
 
   beforeAll(async () => {
     // Only this emulator's part of the demo, so other emulators' sections cannot get in the way.
-    const full = loadScenario(fileURLToPath(DEMO_SCENARIO_URL));
-    const accounts = full.accounts.map((a) => ({
-      ...a,
-      regions: Object.fromEntries(Object.entries(a.regions).map(([region, r]) => [region, { guardduty: r.guardduty, cloudtrail: r.cloudtrail }])),
-    }));
-    demo = await startTestSandbox({ ...full, accounts, vault: undefined, slack: undefined, pagerduty: undefined, statuspage: undefined });
+    demo = await startTestSandbox(demoScenarioWith(['guardduty', 'cloudtrail']));
   });
 
   afterAll(async () => {
