@@ -1,7 +1,8 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { loadCheckDefinitions, type CheckDefinition } from '../../checks/definitions.js';
 import { EVALUATORS } from '../../checks/registry.js';
+import { ConfigError } from '../../core/errors.js';
 import { PROJECT_ROOT } from '../../core/paths.js';
 import type { CheckResult } from '../../core/results.js';
 import { loadFrameworkControls } from '../../evidence/framework.js';
@@ -67,6 +68,56 @@ export function checkCommand(ctx: CommandContext): Command {
         return;
       }
       printTable(ctx, results, outcome.counts, outcome.run.id, app.store().kind);
+    });
+
+  check
+    .command('runs')
+    .description('list stored check runs, newest first')
+    .option('--limit <n>', 'how many runs', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of at least 1, got "${v}"`);
+      return n;
+    }, 20)
+    .addOption(outputOption())
+    .action(async (opts: { limit: number; output: 'table' | 'json' }, command: Command) => {
+      const app = await ctx.app(command);
+      const runs = await app.store().listRuns({ kind: 'check', limit: opts.limit });
+      if (opts.output === 'json') {
+        printJson(ctx.io, runs);
+        return;
+      }
+      ctx.io.out(
+        renderTable(
+          ['run', 'started', 'status', 'by', 'why', 'pass', 'fail', 'error', 'n/a'],
+          runs.map((r) => {
+            const counts = (r.summary['counts'] ?? {}) as Record<string, number>;
+            return [r.id, r.startedAt, r.status, `${r.actor ?? '-'} (${r.trigger})`, r.reason ?? '', counts['pass'], counts['fail'], counts['error'], counts['not_applicable']];
+          }),
+        ),
+      );
+    });
+
+  check
+    .command('show')
+    .description('show the results of one stored check run')
+    .argument('<run>', 'run id (see vigil check runs)')
+    .addOption(new Option('--status <status>', 'only results with this status').choices(['pass', 'fail', 'error', 'not_applicable']))
+    .addOption(outputOption(['table', 'json', 'csv']))
+    .action(async (id: string, opts: { status?: string; output: 'table' | 'json' | 'csv' }, command: Command) => {
+      const app = await ctx.app(command);
+      const run = await app.store().getRun(id);
+      if (!run || run.kind !== 'check') throw new ConfigError([{ file: 'argument RUN', path: '', message: `no check run ${id}; see vigil check runs` }]);
+      const results = sortResults((await app.store().checkResults(id)).filter((r) => !opts.status || r.status === opts.status));
+      if (opts.output === 'json') {
+        for (const r of results) ctx.io.out(JSON.stringify(r));
+        return;
+      }
+      if (opts.output === 'csv') {
+        ctx.io.out(toCsv(results));
+        return;
+      }
+      ctx.io.out(`Check run ${run.id}: ${run.status}, started ${run.startedAt} by ${run.actor ?? '-'} (${run.trigger})${run.reason ? `: ${run.reason}` : ''}`);
+      ctx.io.out(renderTable(['status', 'check', 'account/region', 'resource', 'what'], results.map((r) => [r.status.toUpperCase(), r.checkId, `${r.accountId}\n${r.region}`, r.name, wrap(r.message, 70)])));
     });
 
   return check;
