@@ -4,7 +4,7 @@ import { AwsClients, type AwsSettings } from '../../src/adapters/aws/clients.js'
 import { awsCall } from '../../src/adapters/aws/errors.js';
 import { callerIdentity } from '../../src/adapters/aws/identity.js';
 import type { AccountConfig } from '../../src/config/schema.js';
-import { ExternalServiceError } from '../../src/core/errors.js';
+import { externalFailure } from '../helpers/errors.js';
 import { BASIC_SCENARIO, TEST_KEY, startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 let sandbox: TestSandbox;
@@ -34,14 +34,6 @@ afterAll(async () => {
   await sandbox.stop();
 });
 
-async function failure(promise: Promise<unknown>): Promise<ExternalServiceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ExternalServiceError);
-  return error as ExternalServiceError;
-}
 
 describe('AwsClients', () => {
   it('assumes the configured role and acts in that account', async () => {
@@ -71,7 +63,7 @@ describe('AwsClients', () => {
   it('types a denied call as access_denied', async () => {
     const clients = new AwsClients(SETTINGS);
 
-    const error = await failure(callerIdentity(clients, RESTRICTED));
+    const error = await externalFailure(callerIdentity(clients, RESTRICTED));
     clients.destroy();
 
     expect(error.details).toMatchObject({ kind: 'access_denied', service: 'aws:sts', operation: 'GetCallerIdentity', code: 'AccessDenied', account: '222222222222' });
@@ -83,7 +75,7 @@ describe('AwsClients', () => {
     const clients = new AwsClients(SETTINGS);
     await callerIdentity(clients, MANAGEMENT);
 
-    const error = await failure(callerIdentity(clients, MANAGEMENT));
+    const error = await externalFailure(callerIdentity(clients, MANAGEMENT));
     clients.destroy();
 
     expect(error.details).toMatchObject({ kind: 'throttled', code: 'Throttling' });
@@ -93,7 +85,7 @@ describe('AwsClients', () => {
     await sandbox.setFaults([{ service: 'sts', operation: 'GetCallerIdentity', errorRate: 1, errorStatus: 503 }]);
     const clients = new AwsClients(SETTINGS);
 
-    const error = await failure(callerIdentity(clients, MANAGEMENT));
+    const error = await externalFailure(callerIdentity(clients, MANAGEMENT));
     clients.destroy();
 
     expect(error.details).toMatchObject({ kind: 'unavailable', code: 'ServiceUnavailable' });
@@ -103,7 +95,7 @@ describe('AwsClients', () => {
     await sandbox.setFaults([{ service: 'sts', operation: 'GetCallerIdentity', hangRate: 1 }]);
     const clients = new AwsClients({ ...SETTINGS, requestTimeoutMs: 300, maxAttempts: 1 });
 
-    const error = await failure(callerIdentity(clients, MANAGEMENT));
+    const error = await externalFailure(callerIdentity(clients, MANAGEMENT));
     clients.destroy();
 
     expect(error.details.kind).toBe('timeout');
@@ -113,7 +105,7 @@ describe('AwsClients', () => {
     const clients = new AwsClients(SETTINGS);
     const organizations = clients.client('organizations', undefined);
 
-    const error = await failure(
+    const error = await externalFailure(
       awsCall({ service: 'organizations', operation: 'DescribeAccount' }, () => organizations.send(new DescribeAccountCommand({ AccountId: '999999999999' }))),
     );
     clients.destroy();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, type AwsSettings } from '../../src/adapters/aws/clients.js';
 import { AwsIamInventory, parseCredentialReport, parseCsv } from '../../src/adapters/aws/iam-inventory.js';
 import type { AccountConfig } from '../../src/config/schema.js';
-import { ExternalServiceError } from '../../src/core/errors.js';
+import { externalFailure } from '../helpers/errors.js';
 import { startTestSandbox, TEST_KEY, type TestSandbox, useSandboxEnv } from '../helpers/sandbox.js';
 
 const SETTINGS: AwsSettings = { defaultRegion: 'us-east-1', connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 2, roleSessionName: 'vigil-test' };
@@ -83,14 +83,6 @@ afterAll(async () => {
   await sandbox.stop();
 });
 
-async function failure(promise: Promise<unknown>): Promise<ExternalServiceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ExternalServiceError);
-  return error as ExternalServiceError;
-}
 
 describe('AwsIamInventory.iamAuthorization', () => {
   it('reads every user, group, role and attached policy across pages, documents decoded', async () => {
@@ -123,7 +115,7 @@ describe('AwsIamInventory.iamAuthorization', () => {
     const restricted = new AwsClients(SETTINGS);
     const inventory = new AwsIamInventory(restricted, noWait);
 
-    const error = await failure(inventory.iamAuthorization(RESTRICTED));
+    const error = await externalFailure(inventory.iamAuthorization(RESTRICTED));
     restricted.destroy();
 
     expect([error.kind, error.message]).toEqual(['access_denied', 'iam:GetAccountAuthorizationDetails in 222222222222: access denied (AccessDenied)']);
@@ -147,7 +139,7 @@ describe('AwsIamInventory.iamCredentialReport', () => {
   it('gives up with a timeout error when the report is not ready within the configured polls', async () => {
     const inventory = new AwsIamInventory(clients, { sleep: noWait.sleep, pollDelaysMs: [] });
 
-    const error = await failure(inventory.iamCredentialReport(STAGING));
+    const error = await externalFailure(inventory.iamCredentialReport(STAGING));
 
     expect([error.kind, error.message]).toEqual(['timeout', 'iam:GenerateCredentialReport in 333333333333: the credential report was still STARTED after 1 polls']);
   });

@@ -344,18 +344,20 @@ export class AwsInventory implements BackupInventoryPort {
     }
     const client = this.clients.client('s3', account, region);
     const ctx = (operation: string) => ({ service: 's3', operation, account: account.id, region });
-    const read = async <T>(operation: string, absent: string, fn: () => Promise<T | null>): Promise<Fetched<T | null>> => {
+    // `absent` is the error S3 answers when the bucket simply has no such configuration: that is a
+    // fact (null), while any other failure to read stays a failure for the verdicts that need it.
+    const read = async <T>(operation: string, absent: string | undefined, fn: () => Promise<T | null>): Promise<Fetched<T | null>> => {
       try {
         return fetched(await fn());
       } catch (err) {
-        if (classifyAwsError(err).code === absent) return fetched(null);
+        if (absent !== undefined && classifyAwsError(err).code === absent) return fetched(null);
         return notFetched(toExternalError(err, ctx(operation)).message);
       }
     };
     const Bucket = b.name;
     const [tags, versioning, lifecycle, replication, encryption, publicAccessBlock] = await Promise.all([
       read('GetBucketTagging', 'NoSuchTagSet', async () => Object.fromEntries(((await client.send(new GetBucketTaggingCommand({ Bucket }))).TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))),
-      read('GetBucketVersioning', '-', async () => {
+      read('GetBucketVersioning', undefined, async () => {
         const status = (await client.send(new GetBucketVersioningCommand({ Bucket }))).Status;
         return (status ?? 'Disabled') as 'Enabled' | 'Suspended' | 'Disabled';
       }),
