@@ -75,6 +75,9 @@ export class ExternalServiceError extends VigilError {
 }
 
 /** Vigil refused to act because it would touch something it did not create. */
+/** Someone else changed the record since it was read; the caller re-reads and tries again. */
+export class ConflictError extends VigilError {}
+
 export class SafetyError extends VigilError {
   override name = 'SafetyError';
 }

@@ -81,7 +81,9 @@ export type TimelineChange =
   | { kind: 'note'; action: 'update' }
   | { kind: 'severity'; from: IncidentSeverity; to: IncidentSeverity; due: ClockDue }
   | { kind: 'commander'; from?: string; to: string }
-  | { kind: 'signal'; signalId: string; key: string; cleared: boolean };
+  | { kind: 'signal'; signalId: string; key: string; cleared: boolean }
+  /** A person let held status-page posts go out (the approval gate). */
+  | { kind: 'approval'; channel: 'statuspage'; released: number };
 
 export interface TimelineEntry {
   /** ISO instant. */
@@ -106,6 +108,8 @@ export interface Incident {
   signalKeys: string[];
   /** Ids of signals already recorded, so a redelivered signal is ignored. */
   signalIds: string[];
+  /** Runbooks and evidence from the signals (the drill, the check), for pages and messages. */
+  links?: Array<{ href: string; text: string }>;
   /** Oldest first. */
   timeline: TimelineEntry[];
 }

@@ -86,6 +86,85 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX signals_key ON signals (key, raised_at);
     `,
   },
+  {
+    version: 3,
+    name: 'incidents, outbox, SLA events and maintenance',
+    sql: `
+      CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        severity TEXT NOT NULL CHECK (severity IN ('sev1', 'sev2', 'sev3', 'sev4')),
+        state TEXT NOT NULL CHECK (state IN ('triage', 'investigating', 'mitigated', 'monitoring', 'resolved')),
+        reported_at TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        sla_swept_to TEXT NOT NULL,
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX incidents_state ON incidents (state);
+      CREATE INDEX incidents_reported ON incidents (reported_at);
+
+      CREATE TABLE incident_keys (
+        key TEXT NOT NULL,
+        incident_id TEXT NOT NULL REFERENCES incidents (id),
+        PRIMARY KEY (key, incident_id)
+      );
+
+      CREATE TABLE signal_routes (
+        signal_id TEXT PRIMARY KEY,
+        action TEXT NOT NULL,
+        incident_id TEXT,
+        routed_at TEXT NOT NULL
+      );
+
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        subject_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        notification TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'held', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        delivered_at TEXT,
+        last_error TEXT,
+        lease_owner TEXT,
+        lease_until TEXT
+      );
+      CREATE INDEX outbox_open ON outbox (status, next_attempt_at);
+      CREATE INDEX outbox_subject ON outbox (subject_id, channel, seq);
+
+      CREATE TABLE channel_refs (
+        subject_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        refs TEXT NOT NULL,
+        PRIMARY KEY (subject_id, channel)
+      );
+
+      CREATE TABLE sla_events (
+        id TEXT PRIMARY KEY,
+        incident_id TEXT NOT NULL REFERENCES incidents (id),
+        clock TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        threshold REAL NOT NULL,
+        at TEXT NOT NULL,
+        due_at TEXT NOT NULL
+      );
+      CREATE INDEX sla_events_incident ON sla_events (incident_id, at);
+
+      CREATE TABLE maintenance (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('scheduled', 'in_progress', 'completed', 'cancelled')),
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX maintenance_status ON maintenance (status, starts_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -4,6 +4,7 @@
  * them together.
  */
 import type { CheckResult } from '../core/results.js';
+import type { IncidentStore } from './incident-types.js';
 
 export type RunKind = 'check' | 'drill' | 'report' | 'job';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'error' | 'aborted';
@@ -108,6 +109,9 @@ export interface Store {
   /** Records a signal for the incidents pipeline; a drill's failure and its signal commit together. */
   finishDrillWithSignal(id: string, patch: Partial<Omit<DrillRecord, 'id'>>, signal?: Signal): Promise<DrillRecord>;
   listSignals(filter?: { kind?: string; since?: string }): Promise<Signal[]>;
+
+  /** Incidents, their outbox, SLA events and maintenance windows. */
+  readonly incidents: IncidentStore;
 
   close(): Promise<void>;
 }
