@@ -7,6 +7,7 @@ import type { AccountConfig, VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, type Problem } from '../core/errors.js';
 import { countByStatus, type CheckResult, type Status } from '../core/results.js';
+import { signalsFromResults } from '../incidents/signals.js';
 import type { RunRecord, Store, Trigger } from '../store/types.js';
 import type { CheckDefinition } from './definitions.js';
 import { countEvaluations, evaluate, sinceKey, type UnitProgress } from './engine.js';
@@ -100,6 +101,8 @@ export async function runChecks(request: CheckRunRequest, deps: CheckRunDeps, on
     await deps.store.finishRun(run.id, 'error', deps.clock.now().toISOString(), { error: err instanceof Error ? err.message : String(err), results: results.length });
     throw err;
   }
+  const openKeys = new Set((await deps.store.incidents.listIncidents({ open: true })).flatMap((s) => s.incident.signalKeys));
+  await deps.store.incidents.recordSignals(signalsFromResults(results, openKeys, run.id));
   const counts = countByStatus(results);
   const finishedAt = deps.clock.now();
   const status = counts.fail > 0 ? 'failed' : counts.error > 0 ? 'error' : 'succeeded';

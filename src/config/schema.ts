@@ -3,11 +3,51 @@
  * misspelt `filter:` must not silently widen what Vigil looks at (Cloud Custodian #9153).
  */
 import { z } from 'zod';
+import { parseDuration } from '../core/clock.js';
+import { probesConfigSchema } from '../incidents/probes.js';
+import { slaPolicySchema } from '../incidents/sla.js';
+import { INCIDENT_SEVERITIES } from '../incidents/types.js';
 
 const accountId = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');
 const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'expected an AWS region name such as us-east-1');
 const roleArn = z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/, 'expected a role ARN such as arn:aws:iam::123456789012:role/VigilAudit');
 const url = z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http(s) URL');
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a positive duration (e.g. 30s, 15m, 4h, 14d)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const incidentsConfigSchema = z.strictObject({
+  /** Severity rules for automatic signals (strict YAML, relative to this file); the built-in rules when absent. */
+  rulesFile: z.string().min(1).optional(),
+  /** The severity table (every severity listed); the seeds' table when absent. */
+  sla: slaPolicySchema.optional(),
+  /** A cleared signal's incident resolves by rule once the signal stays clear this long. */
+  autoResolveAfter: duration.prefault('30m'),
+  /** Keep status-page posts as drafts until a person runs `vigil incident approve`. */
+  statuspageApproval: z.boolean().default(false),
+  /** Where this repository's runbooks are published, so pages and messages link to them. */
+  runbookBaseUrl: url.optional(),
+  delivery: z
+    .strictObject({
+      /** The first retry after a 429 or 5xx; doubles each time. Retry-After wins when longer. */
+      initialBackoff: duration.prefault('5s'),
+      maxBackoff: duration.prefault('15m'),
+    })
+    .prefault({}),
+});
+
+const pagerdutySeverity = z.enum(['critical', 'error', 'warning', 'info', 'none']);
+const statuspageImpact = z.enum(['none', 'minor', 'major', 'critical']);
+const statuspageComponentStatus = z.enum(['operational', 'degraded_performance', 'partial_outage', 'major_outage']);
+const slackMention = z
+  .string()
+  .regex(/^(<(!here|!channel|!everyone|!subteam\^[A-Z0-9]+(\|[^>]*)?|@[UW][A-Z0-9]+)>\s*)+$/, 'expected Slack mention syntax such as <!here>, <!subteam^S0123ABCD> or <@U0123ABCD>');
+const timeoutMs = z.number().int().min(100).max(120_000).default(10_000);
 
 /** Tags that must all match; a list of values means any of them. `{ env: production }`. */
 export const tagSelectorSchema = z.record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]));
@@ -69,6 +109,9 @@ export const configSchema = z
         tlsCaFile: z.string().optional(),
       })
       .prefault({}),
+    incidents: incidentsConfigSchema.prefault({}),
+    /** HTTP probes of the platform's public endpoints: they set status-page components and raise probe-failed signals. */
+    probes: probesConfigSchema.default([]),
     integrations: z
       .strictObject({
         vault: z
@@ -84,9 +127,14 @@ export const configSchema = z
         slack: z
           .strictObject({
             token: z.string().min(1),
+            /** Where incidents and maintenances are posted: a channel id (`C0123ABCDE`) or name (`#incidents`). */
             channel: z.string().min(1),
             /** For Slack Enterprise Grid or a proxy; defaults to https://slack.com/api/. */
             apiUrl: url.optional(),
+            /** Who an SLA warning or breach calls in its thread: `<!here>`, `<!subteam^S0123ABCD>`, `<@U0123ABCD>`. */
+            mention: slackMention.optional(),
+            /** Per request; Vigil's outbox retries with backoff, so a hung call must not hold it. */
+            timeoutMs: timeoutMs,
           })
           .optional(),
         pagerduty: z
@@ -96,6 +144,16 @@ export const configSchema = z
             server: z.string().optional(),
             /** Extra CA certificate (PEM) to trust for the Events API. */
             caFile: z.string().optional(),
+            /** The alert severity each incident severity pages with; `none` does not page. */
+            severities: z
+              .strictObject({
+                sev1: pagerdutySeverity.default('critical'),
+                sev2: pagerdutySeverity.default('error'),
+                sev3: pagerdutySeverity.default('warning'),
+                sev4: pagerdutySeverity.default('none'),
+              })
+              .prefault({}),
+            timeoutMs: timeoutMs,
           })
           .optional(),
         statuspage: z
@@ -103,6 +161,27 @@ export const configSchema = z
             apiKey: z.string().min(1),
             pageId: z.string().min(1),
             apiUrl: url.default('https://api.statuspage.io/v1'),
+            /** Incident severities that appear on the public page; the others stay internal. */
+            severities: z.array(z.enum(INCIDENT_SEVERITIES)).default(['sev1', 'sev2']),
+            /** The impact a posted incident shows, by severity. */
+            impacts: z
+              .strictObject({
+                sev1: statuspageImpact.default('critical'),
+                sev2: statuspageImpact.default('major'),
+                sev3: statuspageImpact.default('minor'),
+                sev4: statuspageImpact.default('none'),
+              })
+              .prefault({}),
+            /** The status a posted incident gives its components, by severity; `operational` again on resolve. */
+            componentStatuses: z
+              .strictObject({
+                sev1: statuspageComponentStatus.default('major_outage'),
+                sev2: statuspageComponentStatus.default('partial_outage'),
+                sev3: statuspageComponentStatus.default('degraded_performance'),
+                sev4: statuspageComponentStatus.default('degraded_performance'),
+              })
+              .prefault({}),
+            timeoutMs: timeoutMs,
           })
           .optional(),
       })

@@ -295,15 +295,17 @@ function writeFor(deps: IncidentDeps, before: StoredIncident | undefined, after:
       sla: { clock: event.clock, threshold: event.threshold, dueAt: event.dueAt },
       escalate: true,
     };
-    notifications.push(...fanOut(deps.channels, announcement, event.id));
+    notifications.push(...fanOut(deps.channels, announcement, event.id, before?.incident.notified));
   }
+  const notified = before?.incident.notified ?? [];
   const fromIndex = before ? before.incident.timeline.length : 0;
   after.timeline.slice(fromIndex).forEach((entry, offset) => {
     const announcement = announce(entry, after);
-    if (announcement) notifications.push(...fanOut(deps.channels, announcement, `${after.id}/${fromIndex + offset}`));
+    if (announcement) notifications.push(...fanOut(deps.channels, announcement, `${after.id}/${fromIndex + offset}`, notified));
   });
+  const told = [...new Set([...notified, ...notifications.map((n) => n.channel)])];
   return {
-    incident: after,
+    incident: told.length > notified.length ? { ...after, notified: told } : after,
     ...(before ? { before: before.incident } : {}),
     expectedVersion: before?.version ?? 0,
     notifications,
@@ -336,8 +338,14 @@ function announce(entry: TimelineEntry, incident: Incident): Announcement | unde
   return undefined;
 }
 
-function fanOut(channels: readonly Channel[], announcement: Announcement, key: string): Notification[] {
-  return channels.filter((c) => c.wants(announcement)).map((c) => ({ ...announcement, id: `${key}/${c.name}`, channel: c.name }) as Notification);
+/** Events that change what a channel already shows: a channel that posted the incident hears them even if it would not post it now. */
+const FOLLOW_UP_EVENTS: readonly IncidentEvent[] = ['reclassified', 'mitigated', 'monitoring', 'resolved', 'reopened'];
+
+function fanOut(channels: readonly Channel[], announcement: Announcement, key: string, notified: readonly string[] = []): Notification[] {
+  const followUp = announcement.subject === 'incident' && FOLLOW_UP_EVENTS.includes(announcement.event);
+  return channels
+    .filter((c) => c.wants(announcement) || (followUp && notified.includes(c.name)))
+    .map((c) => ({ ...announcement, id: `${key}/${c.name}`, channel: c.name }) as Notification);
 }
 
 export function snapshot(incident: Incident) {

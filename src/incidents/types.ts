@@ -108,6 +108,8 @@ export interface Incident {
   signalKeys: string[];
   /** Ids of signals already recorded, so a redelivered signal is ignored. */
   signalIds: string[];
+  /** Channels told about it so far: they hear how it ends even after a reclassification they would not post. */
+  notified?: string[];
   /** Runbooks and evidence from the signals (the drill, the check), for pages and messages. */
   links?: Array<{ href: string; text: string }>;
   /** Oldest first. */

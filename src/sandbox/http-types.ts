@@ -41,6 +41,11 @@ export interface Emulator {
   route(input: HttpInput, world: World): RoutedRequest | undefined;
   /** Read-only views under `/_sandbox/<key>` for tests and the demo. */
   inspect?: Record<string, (world: World, query: URLSearchParams) => unknown>;
+  /**
+   * Changes to the emulator's behaviour at runtime under `/_sandbox/<route>` (tests and the demo take a
+   * site down); undefined when the route is not its own.
+   */
+  control?(route: string, input: HttpInput, world: World): HttpOutput | undefined;
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpOutput {

@@ -21,6 +21,7 @@ import { loadScenario, type Scenario } from './scenario.js';
 
 export { DEMO_SCENARIO_URL } from './scenario.js';
 import { createHandler, listen, type Listener } from './server.js';
+import { seedSite, site } from './site.js';
 import { seedSlack, slack } from './slack.js';
 import { seedStatuspage, statuspage } from './statuspage.js';
 import { seedVault, vault } from './vault.js';
@@ -49,7 +50,7 @@ export interface Sandbox {
 }
 
 /** Order matters: the first emulator that claims a request answers it. */
-const EMULATORS: Emulator[] = [aws, slack, statuspage, vault, pagerduty];
+const EMULATORS: Emulator[] = [aws, slack, statuspage, vault, pagerduty, site];
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const scenario = typeof options.scenario === 'string' ? loadScenario(options.scenario) : options.scenario;
@@ -83,6 +84,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       slackApiUrl: `${base}/api/`,
       statuspageApiUrl: `${base}/v1`,
       pagerdutyServer: `${host}:${tls.port}`,
+      siteUrl: `${base}/site`,
       caCertFile,
     };
 
@@ -97,6 +99,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     seedSlack(world, scenario);
     seedPagerDuty(world, scenario);
     seedStatuspage(world, scenario);
+    seedSite(world, scenario);
   } catch (err) {
     for (const l of listeners) await l.close();
     await world.close();

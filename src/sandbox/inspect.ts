@@ -15,6 +15,8 @@ export interface SandboxInfo {
   slackApiUrl: string;
   statuspageApiUrl: string;
   pagerdutyServer: string;
+  /** The platform's public endpoints: `<siteUrl>/<host>/<path>`. */
+  siteUrl: string;
   caCertFile?: string;
 }
 
@@ -67,6 +69,10 @@ export function inspection(world: World, emulators: Emulator[], info: () => Sand
     for (const emulator of emulators) {
       const view = emulator.inspect?.[route];
       if (view && method === 'GET') return json(200, view(world, input.query));
+    }
+    for (const emulator of emulators) {
+      const answer = emulator.control?.(route, input, world);
+      if (answer) return answer;
     }
     return json(404, { error: `no inspection view ${method} /_sandbox/${route}` });
   };

@@ -142,8 +142,14 @@ function applyAlertEvent(world: World, state: PagerDutyState, body: Record<strin
   switch (body['event_action']) {
     case 'trigger': {
       if (open) {
+        // "Subsequent events for the same dedup_key are applied to the open alert": its summary,
+        // severity and links become the new event's (how a reclassification changes a page's
+        // severity), while an acknowledgement stands and nobody is notified again.
         open.triggerCount += 1;
         open.lastEventAt = now;
+        open.payload = body['payload'] as Record<string, unknown>;
+        if (Array.isArray(body['links'])) open.links = body['links'];
+        if (Array.isArray(body['images'])) open.images = body['images'];
         return 'deduplicated';
       }
       const alert: Alert = {

@@ -18,6 +18,7 @@ import { vaultScenario } from './vault.js';
 import { slackScenario } from './slack.js';
 import { pagerdutyScenario } from './pagerduty.js';
 import { statuspageScenario } from './statuspage.js';
+import { siteScenario } from './site.js';
 
 export const DEFAULT_REGIONS = [
   'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'eu-west-1', 'eu-west-2', 'eu-central-1',
@@ -71,6 +72,8 @@ export const scenarioSchema = z
     slack: slackScenario.optional(),
     pagerduty: pagerdutyScenario.optional(),
     statuspage: statuspageScenario.optional(),
+    /** The platform's public endpoints that probes fetch. */
+    site: siteScenario.optional(),
     /** Fault rules active from the start; tests can replace them at /_sandbox/faults. */
     faults: faultRulesSchema.default([]),
   })

@@ -18,6 +18,12 @@ export interface SlackEdit {
   blocks?: unknown[];
 }
 
+/** Message metadata, as an app attaches it: `{ event_type, event_payload }`. */
+export interface SlackMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
+}
+
 export interface SlackMessage {
   channel: string;
   ts: string;
@@ -25,6 +31,7 @@ export interface SlackMessage {
   text: string;
   blocks?: unknown[];
   attachments?: unknown[];
+  metadata?: SlackMetadata;
   /** The parent's ts, for replies and for parents that have replies. */
   threadTs?: string;
   replyBroadcast: boolean;

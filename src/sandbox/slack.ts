@@ -1,6 +1,6 @@
 /**
- * Slack's Web API under `/api/<method>`: auth.test, chat.postMessage/update, conversations.list,
- * history, replies and info, reactions.add. Like Slack, every answer is HTTP 200 with `ok: false` and
+ * Slack's Web API under `/api/<method>`: auth.test, chat.postMessage/update (with message metadata),
+ * conversations.list, history and replies (metadata in full with include_all_metadata), info, reactions.add. Like Slack, every answer is HTTP 200 with `ok: false` and
  * an error code on failure, except rate limiting (429 with Retry-After).
  */
 import { z } from 'zod';
@@ -15,6 +15,7 @@ import {
   slackState,
   type SlackChannel,
   type SlackMessage,
+  type SlackMetadata,
   type SlackState,
   type SlackToken,
 } from './slack-state.js';
@@ -177,6 +178,32 @@ function jsonArray(params: Params, name: string, invalid: string): unknown[] | u
   return parsed;
 }
 
+const MAX_METADATA_BYTES = 8 * 1024;
+
+/**
+ * `metadata` as the WebClient sends it (a JSON string in the form) or as JSON: an `event_type` of
+ * letters, digits and underscores, and an `event_payload` object (Slack: invalid_metadata_format /
+ * invalid_metadata_schema / metadata_too_large).
+ */
+function metadataOf(params: Params): SlackMetadata | undefined {
+  const value = params['metadata'];
+  if (value === undefined || value === null || value === '') return undefined;
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    if (Buffer.byteLength(value) > MAX_METADATA_BYTES) throw new SlackError('metadata_too_large');
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new SlackError('invalid_metadata_format');
+    }
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SlackError('invalid_metadata_format');
+  const { event_type: type, event_payload: payload } = parsed as Record<string, unknown>;
+  if (typeof type !== 'string' || !/^[A-Za-z0-9_]{1,255}$/.test(type)) throw new SlackError('invalid_metadata_schema');
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new SlackError('invalid_metadata_schema');
+  return { event_type: type, event_payload: payload as Record<string, unknown> };
+}
+
 function blocksOf(params: Params): unknown[] | undefined {
   const blocks = jsonArray(params, 'blocks', 'invalid_blocks_format');
   if (blocks && (blocks.length > 50 || blocks.some((b) => !b || typeof b !== 'object' || typeof (b as { type?: unknown }).type !== 'string'))) {
@@ -207,7 +234,11 @@ function historyScope(call: Call): string {
   return id && call.state.channels.get(id)?.isPrivate ? 'groups:history' : 'channels:history';
 }
 
-function renderMessage(state: SlackState, m: SlackMessage): Answer {
+/**
+ * A message on the wire. Its metadata comes back whole only when the reader asks with
+ * `include_all_metadata` (or in the poster's own chat.* answer); otherwise just the event type.
+ */
+function renderMessage(state: SlackState, m: SlackMessage, allMetadata = true): Answer {
   const out: Answer = {
     user: state.bot.userId,
     type: 'message',
@@ -220,6 +251,7 @@ function renderMessage(state: SlackState, m: SlackMessage): Answer {
   };
   if (m.blocks) out['blocks'] = m.blocks;
   if (m.attachments) out['attachments'] = m.attachments;
+  if (m.metadata) out['metadata'] = allMetadata ? m.metadata : { event_type: m.metadata.event_type };
   if (m.threadTs) out['thread_ts'] = m.threadTs;
   if (m.threadTs && m.threadTs !== m.ts) out['parent_user_id'] = state.bot.userId;
   if (m.replyBroadcast) out['subtype'] = 'thread_broadcast';
@@ -276,12 +308,13 @@ function postMessage({ world, state, params }: Call): Answer {
   const text = str(params, 'text') ?? '';
   const blocks = blocksOf(params);
   const attachments = jsonArray(params, 'attachments', 'invalid_attachments');
+  const metadata = metadataOf(params);
   if (text === '' && !blocks && !attachments) throw new SlackError('no_text');
   if (text.length > MAX_TEXT) throw new SlackError('msg_too_long');
   if (channel.isArchived) throw new SlackError('is_archived');
   if (!channel.isMember) throw new SlackError('not_in_channel');
   const micros = nextTs(world, state);
-  const message: SlackMessage = { channel: channel.id, ts: formatTs(micros), micros, text, blocks, attachments, replyBroadcast: false, replies: [], edits: [], reactions: new Map() };
+  const message: SlackMessage = { channel: channel.id, ts: formatTs(micros), micros, text, blocks, attachments, metadata, replyBroadcast: false, replies: [], edits: [], reactions: new Map() };
   const threadRef = str(params, 'thread_ts');
   const replied = threadRef === undefined ? undefined : state.messages.get(messageKey(channel.id, threadRef));
   // A reply's ts stands for its thread, as Slack resolves it; an unknown thread_ts posts to the channel.
@@ -308,10 +341,13 @@ function update({ world, state, params }: Call): Answer {
   if (channel.isArchived) throw new SlackError('is_inactive');
   const text = str(params, 'text');
   const blocks = blocksOf(params);
+  const metadata = metadataOf(params);
   if (text === undefined && !blocks) throw new SlackError('no_text');
   if ((text ?? '').length > MAX_TEXT) throw new SlackError('msg_too_long');
   message.text = text ?? message.text;
   message.blocks = blocks ?? message.blocks;
+  // Metadata left out of an update stays as it was.
+  message.metadata = metadata ?? message.metadata;
   message.edits.push({ ts: formatTs(nextTs(world, state)), text: message.text, blocks: message.blocks });
   return { channel: channel.id, ts: message.ts, text: message.text, message: renderMessage(state, message) };
 }
@@ -389,7 +425,7 @@ function history({ state, params }: Call): Answer {
   for (; i >= 0 && messages.length < limit; i--) {
     const m = channel.history[i] as SlackMessage;
     if (m.micros < floor) break;
-    messages.push(renderMessage(state, m));
+    messages.push(renderMessage(state, m, bool(params, 'include_all_metadata')));
   }
   const following = i >= 0 ? channel.history[i] : undefined;
   const hasMore = following !== undefined && following.micros >= floor;
@@ -419,7 +455,7 @@ function replies({ state, params }: Call): Answer {
   const following = start === -1 ? undefined : parent.replies[start + limit];
   // Every page starts with the thread's parent, as Slack's does.
   return {
-    messages: [parent, ...page].map((m) => renderMessage(state, m)),
+    messages: [parent, ...page].map((m) => renderMessage(state, m, bool(params, 'include_all_metadata'))),
     has_more: following !== undefined,
     ...(following ? { response_metadata: { next_cursor: encodeCursor('next_ts:', following.ts) } } : {}),
   };
@@ -517,6 +553,7 @@ export const slack: Emulator = {
           thread_ts: m.threadTs ?? null,
           text: m.text,
           blocks: m.blocks ?? null,
+          metadata: m.metadata ?? null,
           reply_broadcast: m.replyBroadcast,
           edits: m.edits,
           reactions: Object.fromEntries(m.reactions),

@@ -6,6 +6,7 @@
 import type { ChannelName, ChannelRefs, Notification } from '../incidents/delivery.js';
 import type { ClockEvent } from '../incidents/sla.js';
 import type { Incident, IncidentSeverity, IncidentState } from '../incidents/types.js';
+import type { Signal } from './types.js';
 
 export interface StoredIncident {
   incident: Incident;
@@ -82,11 +83,11 @@ export interface IncidentStore {
   /** Open incidents holding the key, and any incident that already recorded the signal. */
   incidentsForSignal(key: string, signalId: string): Promise<StoredIncident[]>;
   /** Stored signals not routed yet, oldest first. */
-  unroutedSignals(limit?: number): Promise<Array<import('./types.js').Signal>>;
+  unroutedSignals(limit?: number): Promise<Signal[]>;
   /** Records a routing that changed no incident (ignored), so it is not retried. */
   markSignalsRouted(routes: Array<{ id: string; action: string }>, at: string): Promise<void>;
   /** Stores signals raised outside a drill (probes, checks); an id already stored is ignored. */
-  recordSignals(signals: Array<import('./types.js').Signal>): Promise<void>;
+  recordSignals(signals: Signal[]): Promise<void>;
 
   /**
    * Claims up to `limit` deliverable messages: pending, due, and the first undelivered one of their subject

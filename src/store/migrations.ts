@@ -165,6 +165,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX maintenance_status ON maintenance (status, starts_at);
     `,
   },
+  {
+    version: 4,
+    name: 'probe states and observations',
+    sql: `
+      CREATE TABLE probe_state (
+        name TEXT PRIMARY KEY,
+        state TEXT NOT NULL
+      );
+
+      CREATE TABLE probe_observations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        probe TEXT NOT NULL,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('up', 'degraded', 'down')),
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX probe_observations_at ON probe_observations (at, probe);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

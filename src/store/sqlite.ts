@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError, EnvironmentError } from '../core/errors.js';
 import { SqliteIncidentStore } from './sqlite-incidents.js';
+import { SqliteProbeStore } from './sqlite-probes.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
 import type { CheckResultRecord, DrillRecord, DrillStatus, RunFilter, RunRecord, RunStatus, Signal, Store } from './types.js';
 
@@ -44,12 +45,14 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly file: string;
   readonly incidents: SqliteIncidentStore;
+  readonly probes: SqliteProbeStore;
   private readonly db: Database.Database;
 
   private constructor(file: string, db: Database.Database) {
     this.file = file;
     this.db = db;
     this.incidents = new SqliteIncidentStore(db);
+    this.probes = new SqliteProbeStore(db);
   }
 
   /** Opens (creating if needed) the store in `dataDir` and applies pending migrations. */

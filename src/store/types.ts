@@ -4,6 +4,7 @@
  * them together.
  */
 import type { CheckResult } from '../core/results.js';
+import type { ProbeStateStore } from '../incidents/probes.js';
 import type { IncidentStore } from './incident-types.js';
 
 export type RunKind = 'check' | 'drill' | 'report' | 'job';
@@ -112,6 +113,8 @@ export interface Store {
 
   /** Incidents, their outbox, SLA events and maintenance windows. */
   readonly incidents: IncidentStore;
+  /** HTTP probes' alerting state and observations. */
+  readonly probes: ProbeStateStore;
 
   close(): Promise<void>;
 }

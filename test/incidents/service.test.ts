@@ -175,6 +175,18 @@ describe('people act on incidents', () => {
     expect((await deps.store.getIncident('INC-1'))?.version).toBe(2);
   });
 
+  it('tells a channel that posted the incident how it ends, even after a reclassification it would not post', async () => {
+    const { deps } = setup();
+    await openManually(deps, { title: 'API errors', components: ['SCORM Cloud API'], severity: 'sev2', actor: 'alice', reason: '5% of calls fail' });
+    await act(deps, 'INC-1', { action: 'reclassify', severity: 'sev3' }, { actor: 'bob', reason: 'only the legacy endpoint fails' });
+    await act(deps, 'INC-1', { action: 'update' }, { actor: 'bob', reason: 'legacy endpoint patched in staging' });
+    await act(deps, 'INC-1', { action: 'resolve' }, { actor: 'bob', reason: 'patched in production' });
+
+    const statuspage = (await deps.store.listOutbox({ subjectId: 'INC-1' })).filter((o) => o.channel === 'statuspage');
+
+    expect(statuspage.map((o) => o.notification.event)).toEqual(['opened', 'reclassified', 'resolved']);
+  });
+
   it('holds status-page posts until a person approves them, and records the approval', async () => {
     const { deps } = setup({ statuspageApproval: true });
     await openManually(deps, { title: 'API errors', components: ['SCORM Cloud API'], severity: 'sev2', actor: 'alice', reason: '5% of calls fail' });

@@ -11,12 +11,15 @@ export function configCommand(ctx: CommandContext): Command {
 
   config
     .command('check')
-    .description('validate vigil.config.yaml, resolve its Vault references, and print the effective config with secrets masked')
+    .description('validate vigil.config.yaml (and the severity rules file it names), resolve its Vault references, and print the effective config with secrets masked')
     .option('--no-resolve', 'validate only; do not contact Vault')
     .addOption(outputOption(['yaml', 'json']).default('yaml'))
     .action(async (opts: { resolve: boolean; output: 'yaml' | 'json' }, command: Command) => {
       const { config: file } = ctx.globals(command);
       const loaded = loadConfigFile({ configFile: file, env: ctx.env });
+      // The severity rules file is part of the configuration: a broken one fails the check here, not at 3 a.m.
+      const { incidentSettings } = await import('../../incidents/settings.js');
+      incidentSettings(loaded.config, loaded.file);
       if (opts.resolve) {
         const vault = vaultFromSettings(loaded.config, ctx.env);
         await resolveSecrets(loaded, vault ? new VaultSecretReader(vault) : undefined);
