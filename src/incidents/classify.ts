@@ -96,16 +96,18 @@ rules:
     kind: cloudtrail-event
     severity: sev3
     reason: CloudTrail recorded an event of concern.
+  # A failing control is a risk, not an outage: customers can still use the service, so it is never
+  # Sev1 or Sev2 (which page at night and post on the public status page) by default.
   - id: check-failed-critical
     kind: check-failed
     where: [{ field: severity, equals: critical }]
-    severity: sev2
-    reason: A critical check fails.
+    severity: sev3
+    reason: A critical check fails; a safeguard the platform promises is missing, though the service itself still works.
   - id: check-failed-high
     kind: check-failed
     where: [{ field: severity, equals: high }]
-    severity: sev3
-    reason: A high-severity check fails.
+    severity: sev4
+    reason: A high-severity check fails; it is tracked and fixed at the team's discretion.
   - id: check-failed
     kind: check-failed
     severity: sev4

@@ -25,8 +25,8 @@ function problemsOf(fn: () => unknown): Array<{ path: string; line?: number; mes
 describe('classifySignal with the default rules', () => {
   it.each([
     { kind: 'drill-failed', payload: { target: 'orders-db' }, severity: 'sev2', ruleId: 'drill-failed' },
-    { kind: 'check-failed', payload: { checkId: 'rds-backup-retention', severity: 'critical' }, severity: 'sev2', ruleId: 'check-failed-critical' },
-    { kind: 'check-failed', payload: { checkId: 'iam-user-console-mfa', severity: 'high' }, severity: 'sev3', ruleId: 'check-failed-high' },
+    { kind: 'check-failed', payload: { checkId: 'rds-backup-retention', severity: 'critical' }, severity: 'sev3', ruleId: 'check-failed-critical' },
+    { kind: 'check-failed', payload: { checkId: 'iam-user-console-mfa', severity: 'high' }, severity: 'sev4', ruleId: 'check-failed-high' },
     { kind: 'check-failed', payload: { checkId: 'ebs-volume-encrypted', severity: 'medium' }, severity: 'sev4', ruleId: 'check-failed' },
     { kind: 'check-failed', payload: {}, severity: 'sev4', ruleId: 'check-failed' },
     { kind: 'guardduty-finding', payload: { severity: 9.2, severityLabel: 'critical' }, severity: 'sev1', ruleId: 'guardduty-critical' },
