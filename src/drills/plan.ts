@@ -120,7 +120,7 @@ export function plannedCalls(def: RdsDrillDefinition, point: RecoveryPoint, name
     },
     { operation: 'rds:DescribeDBInstances', region: point.region, params: { DBInstanceIdentifier: name }, note: `every ${pollSeconds}s until available` },
     { operation: `vault:read ${def.credentials.vault}`, region: '-', params: {}, note: 'database credentials' },
-    { operation: 'postgres:connect+query', region: point.region, params: { database: def.connection.database, steps: def.verify.map((s) => s.name) } },
+    { operation: 'database:connect+query', region: point.region, params: { database: def.connection.database, steps: def.verify.map((s) => s.name) } },
     { operation: 'rds:DescribeDBInstances', region: point.region, params: { DBInstanceIdentifier: name }, note: 're-read the tags before deleting' },
     { operation: 'rds:DeleteDBInstance', region: point.region, params: { DBInstanceIdentifier: name, SkipFinalSnapshot: true, DeleteAutomatedBackups: true } },
     { operation: 'rds:DescribeDBInstances', region: point.region, params: { DBInstanceIdentifier: name }, note: `every ${pollSeconds}s until DBInstanceNotFound` },

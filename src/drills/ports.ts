@@ -6,6 +6,8 @@ export interface RestoredInstance {
   id: string;
   status: string;
   endpoint?: { address: string; port: number };
+  /** The RDS engine name (`postgres`, `mysql`, `mariadb`, ...), which decides how to connect. */
+  engine?: string;
   tags: Record<string, string>;
 }
 
@@ -40,7 +42,8 @@ export interface DatabaseSession {
 }
 
 export interface DatabaseConnector {
-  connect(options: { host: string; port: number; user: string; password: string; database: string; tls: 'require' | 'disable' }): Promise<DatabaseSession>;
+  /** `engine` is the restored instance's RDS engine, when the platform reported it. */
+  connect(options: { host: string; port: number; user: string; password: string; database: string; tls: 'require' | 'disable'; engine?: string }): Promise<DatabaseSession>;
 }
 
 /** Runs a zx verification script; resolves with its exit code and the tail of its output. */

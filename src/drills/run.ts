@@ -181,7 +181,7 @@ async function executeRdsDrill(def: RdsDrillDefinition, request: DrillRequest, d
 
     const endpoint = available?.endpoint as { address: string; port: number };
     try {
-      session = await deps.connector.connect({ host: endpoint.address, port: endpoint.port, user, password, database: def.connection.database, tls: def.connection.tls });
+      session = await deps.connector.connect({ host: endpoint.address, port: endpoint.port, user, password, database: def.connection.database, tls: def.connection.tls, engine: available?.engine });
     } catch (err) {
       throw new DrillFailure(`could not connect to ${plan.instanceName} as ${user}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -291,9 +291,10 @@ async function revokeLease(ctx: VaultContext): Promise<VaultReply> {
   if (!lease || lease.revokedAt) return { status: 204 };
   lease.revokedAt = ctx.world.now();
   const role = ctx.state.database?.roles.get(lease.role);
-  const target = ctx.state.database?.connections.get(lease.connection)?.target;
-  if (role && target) {
-    const statements = role.revocationStatements.length > 0 ? role.revocationStatements : DEFAULT_POSTGRES_REVOCATION;
+  const connection = ctx.state.database?.connections.get(lease.connection);
+  const target = connection?.target;
+  if (role && connection && target) {
+    const statements = role.revocationStatements.length > 0 ? role.revocationStatements : defaultRevocation(connection.pluginName);
     await runStatements(ctx.world, target, statements, { name: lease.username, username: lease.username, password: lease.password, expiration: '' });
   }
   return { status: 204 };
@@ -497,6 +498,26 @@ const DEFAULT_POSTGRES_REVOCATION = [
   'REVOKE USAGE ON SCHEMA public FROM "{{name}}";',
   'DROP ROLE IF EXISTS "{{name}}";',
 ];
+/** Vault's default MySQL revocation (mysql-*-database-plugin) when a role names none. */
+const DEFAULT_MYSQL_REVOCATION = ["REVOKE ALL PRIVILEGES, GRANT OPTION FROM '{{name}}'@'%';", "DROP USER '{{name}}'@'%';"];
+
+function isMysqlPlugin(pluginName: string): boolean {
+  return pluginName.startsWith('mysql-');
+}
+
+function defaultRevocation(pluginName: string): string[] {
+  return isMysqlPlugin(pluginName) ? DEFAULT_MYSQL_REVOCATION : DEFAULT_POSTGRES_REVOCATION;
+}
+
+/**
+ * The user name Vault generates, with each plugin's default template: PostgreSQL allows 63 characters;
+ * MySQL 5.7+ allows 32 (`mysql-database-plugin`); the legacy, RDS and Aurora MySQL plugins keep to 16.
+ */
+function generatedUsername(pluginName: string, displayName: string, roleName: string, now: Date): string {
+  if (!isMysqlPlugin(pluginName)) return `v-${displayName.slice(0, 8)}-${roleName.slice(0, 8)}-${randomString(20)}-${seconds(now)}`.slice(0, 63);
+  if (pluginName === 'mysql-database-plugin') return `v-${displayName.slice(0, 10)}-${roleName.slice(0, 10)}-${randomString(20)}-${seconds(now)}`.slice(0, 32);
+  return `v-${displayName.slice(0, 4)}-${roleName.slice(0, 4)}-${randomString(20)}-${seconds(now)}`.slice(0, 16);
+}
 
 /** `2006-01-02 15:04:05+0000`: the format Vault fills `{{expiration}}` with. */
 function expirationText(date: Date): string {
@@ -535,8 +556,7 @@ async function issueCredentials(ctx: VaultContext): Promise<VaultReply> {
   const maxTtl = Math.min(role.maxTtlSeconds || SYSTEM_MAX_TTL_SECONDS, SYSTEM_MAX_TTL_SECONDS);
   const ttl = Math.min(role.defaultTtlSeconds || SYSTEM_MAX_TTL_SECONDS, maxTtl);
   const now = ctx.world.now();
-  const displayName = (ctx.token?.displayName ?? 'token').slice(0, 8);
-  const username = `v-${displayName}-${role.name.slice(0, 8)}-${randomString(20)}-${seconds(now)}`.slice(0, 63);
+  const username = generatedUsername(connection.pluginName, ctx.token?.displayName ?? 'token', role.name, now);
   const password = `A1a-${randomString(16)}`;
   const expiresAt = new Date(now.getTime() + ttl * 1000);
   const lease: Lease = {

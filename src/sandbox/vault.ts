@@ -185,7 +185,10 @@ function seedDatabase(world: World, state: VaultState, db: NonNullable<VaultScen
         {
           name,
           pluginName: c.pluginName,
-          connectionUrl: c.connectionUrl ?? `postgresql://{{username}}:{{password}}@${host}:5432/${c.dbName}?sslmode=require`,
+          // Each plugin's URL form: a libpq URL for PostgreSQL, a Go MySQL DSN for the MySQL plugins.
+          connectionUrl:
+            c.connectionUrl ??
+            (c.pluginName.startsWith('mysql-') ? `{{username}}:{{password}}@tcp(${host}:3306)/${c.dbName}?tls=true` : `postgresql://{{username}}:{{password}}@${host}:5432/${c.dbName}?sslmode=require`),
           username: c.username,
           allowedRoles: c.allowedRoles ?? roles.filter(([, r]) => r.connection === name).map(([roleName]) => roleName),
           target,

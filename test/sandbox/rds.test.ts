@@ -558,11 +558,11 @@ describe('real Postgres data', () => {
     await executeSql(sandbox.world, { ...target, dbInstanceIdentifier: 'lms-db' }, "CREATE ROLE \"v-token-reader-1\" WITH LOGIN PASSWORD 'x'");
     const live = await describeInstance('lms-db');
     const roles = await query<{ rolname: string }>(live.Endpoint, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-token-%'");
-    const mysql = await executeSql(sandbox.world, { ...target, dbInstanceIdentifier: 'reports-db' }, 'SELECT 1').catch((e: unknown) => e);
+    const aurora = await executeSql(sandbox.world, { ...target, dbInstanceIdentifier: 'content-aurora-instance-1' }, 'SELECT 1').catch((e: unknown) => e);
     const missing = await executeSql(sandbox.world, { ...target, dbInstanceIdentifier: 'nope' }, 'SELECT 1').catch((e: unknown) => e);
 
     expect(roles).toEqual([{ rolname: 'v-token-reader-1' }]);
-    expect(mysql).toMatchObject({ message: expect.stringContaining('only postgres instances hold data') });
+    expect(aurora).toMatchObject({ message: expect.stringContaining('is aurora-postgresql; only postgres, mysql and mariadb instances hold data') });
     expect(missing).toMatchObject({ message: expect.stringContaining('no DB instance "nope"') });
   });
 });

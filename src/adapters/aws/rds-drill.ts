@@ -29,6 +29,7 @@ function toRestored(db: DBInstance): RestoredInstance {
     id: db.DBInstanceIdentifier ?? '',
     status: db.DBInstanceStatus ?? 'unknown',
     endpoint: db.Endpoint?.Address && db.Endpoint.Port ? { address: db.Endpoint.Address, port: db.Endpoint.Port } : undefined,
+    engine: db.Engine,
     tags: Object.fromEntries((db.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   };
 }

@@ -10,10 +10,10 @@ import { ExitCode } from '../errors.js';
 import { outputOption, printJson, renderTable } from '../output.js';
 
 async function drillDeps(app: App) {
-  const [{ AwsDrillPlatform }, { AwsS3DrillPlatform }, { PgConnector }, { ZxScriptRunner }, { VaultCredentialSource }] = await Promise.all([
+  const [{ AwsDrillPlatform }, { AwsS3DrillPlatform }, { EngineConnector }, { ZxScriptRunner }, { VaultCredentialSource }] = await Promise.all([
     import('../../adapters/aws/rds-drill.js'),
     import('../../adapters/aws/s3-drill.js'),
-    import('../../adapters/postgres.js'),
+    import('../../adapters/databases.js'),
     import('../../adapters/scripts.js'),
     import('../../adapters/vault.js'),
   ]);
@@ -23,7 +23,7 @@ async function drillDeps(app: App) {
     platform: new AwsDrillPlatform(app.aws()),
     s3: new AwsS3DrillPlatform(app.aws()),
     credentials: vault ? new VaultCredentialSource(vault) : undefined,
-    connector: new PgConnector({ caFile: app.config.drills.tlsCaFile }),
+    connector: new EngineConnector({ caFile: app.config.drills.tlsCaFile }),
     scripts: new ZxScriptRunner(PROJECT_ROOT),
     store: app.store(),
     clock: app.clock,

@@ -21,6 +21,7 @@ import {
   type RdsInstance,
   type RdsRegionState,
 } from './rds-model.js';
+import { MariaDbBackend, mariaDbHomeOf, servedByMariaDb } from './rds-mariadb.js';
 import { PostgresBackend } from './rds-postgres.js';
 import {
   clusterSnapshotXml,
@@ -153,9 +154,9 @@ export const instanceOperations: Record<string, OperationHandler> = {
       automated: [],
       deleted: false,
     };
-    if (origin.engine === 'postgres' && snapshot.data) {
+    if (snapshot.data && (origin.engine === 'postgres' || servedByMariaDb(origin.engine))) {
       instance.source = snapshot.data;
-      const backend = await PostgresBackend.listen(snapshot.data);
+      const backend = origin.engine === 'postgres' ? await PostgresBackend.listen(snapshot.data) : await MariaDbBackend.listen(snapshot.data, mariaDbHomeOf(world));
       world.onClose(() => backend.close());
       instance.backend = backend;
     }

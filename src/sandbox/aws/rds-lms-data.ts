@@ -1,8 +1,9 @@
 /**
- * Realistic e-learning rows for the sandbox's Postgres instances: courses, learners and enrollments, with
+ * Realistic e-learning rows for the sandbox's databases: courses, learners and enrollments, with
  * `created_at`/`updated_at` spread over a span before the world clock's "now" (so a snapshot "as of" a
  * day holds only the rows that existed then). Deterministic for a seed: the same scenario gives the same
- * rows, so a restore drill can be checked against known counts.
+ * rows, so a restore drill can be checked against known counts. Postgres and MySQL (MariaDB) dialects
+ * differ only in the DDL and the timestamp literals: the rows are the same for the same seed.
  */
 import { DAY_MS, MINUTE_MS } from '../../core/clock.js';
 
@@ -14,7 +15,11 @@ export interface LmsDataOptions {
   /** How far before `now` the oldest rows go. */
   spanMs: number;
   seed: number;
+  /** `postgres` unless given. */
+  dialect?: SqlDialect;
 }
+
+export type SqlDialect = 'postgres' | 'mysql';
 
 const FIRST_NAMES = [
   'Amara', 'Ben', 'Chloé', 'Dev', 'Elif', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas', 'Kavya', 'Liam', 'Mei', 'Noah',
@@ -39,6 +44,8 @@ export function lmsDataSql(options: LmsDataOptions, now: Date): string {
   const random = mulberry32(options.seed);
   const nowMs = now.getTime();
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const dialect = options.dialect ?? 'postgres';
+  const ts = (ms: number) => timestamp(ms, dialect);
 
   const courses: Array<{ createdMs: number }> = [];
   const courseRows: string[] = [];
@@ -98,27 +105,55 @@ export function lmsDataSql(options: LmsDataOptions, now: Date): string {
   }
 
   return [
-    `CREATE TABLE courses (
-      id serial PRIMARY KEY, code text NOT NULL UNIQUE, title text NOT NULL, category text NOT NULL,
-      duration_minutes integer NOT NULL, published boolean NOT NULL DEFAULT true,
-      created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL);`,
-    `CREATE TABLE learners (
-      id serial PRIMARY KEY, email text NOT NULL UNIQUE, full_name text NOT NULL, country text, organization text,
-      created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, last_login_at timestamptz);`,
-    `CREATE TABLE enrollments (
-      id serial PRIMARY KEY,
-      learner_id integer NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
-      course_id integer NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
-      status text NOT NULL CHECK (status IN ('enrolled', 'in_progress', 'completed', 'withdrawn')),
-      progress_pct integer NOT NULL, score numeric(5,2), completed_at timestamptz,
-      created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, UNIQUE (learner_id, course_id));`,
-    'CREATE INDEX enrollments_course_idx ON enrollments (course_id);',
-    'CREATE INDEX enrollments_created_idx ON enrollments (created_at);',
+    ...(dialect === 'mysql' ? MYSQL_TABLES : POSTGRES_TABLES),
     ...chunks('INSERT INTO courses (code, title, category, duration_minutes, published, created_at, updated_at) VALUES', courseRows),
     ...chunks('INSERT INTO learners (email, full_name, country, organization, created_at, updated_at, last_login_at) VALUES', learnerRows),
     ...chunks('INSERT INTO enrollments (learner_id, course_id, status, progress_pct, score, completed_at, created_at, updated_at) VALUES', enrollmentRows),
   ].join('\n');
 }
+
+const POSTGRES_TABLES = [
+  `CREATE TABLE courses (
+    id serial PRIMARY KEY, code text NOT NULL UNIQUE, title text NOT NULL, category text NOT NULL,
+    duration_minutes integer NOT NULL, published boolean NOT NULL DEFAULT true,
+    created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL);`,
+  `CREATE TABLE learners (
+    id serial PRIMARY KEY, email text NOT NULL UNIQUE, full_name text NOT NULL, country text, organization text,
+    created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, last_login_at timestamptz);`,
+  `CREATE TABLE enrollments (
+    id serial PRIMARY KEY,
+    learner_id integer NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+    course_id integer NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+    status text NOT NULL CHECK (status IN ('enrolled', 'in_progress', 'completed', 'withdrawn')),
+    progress_pct integer NOT NULL, score numeric(5,2), completed_at timestamptz,
+    created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, UNIQUE (learner_id, course_id));`,
+  'CREATE INDEX enrollments_course_idx ON enrollments (course_id);',
+  'CREATE INDEX enrollments_created_idx ON enrollments (created_at);',
+];
+
+/**
+ * The same tables as MySQL spells them: InnoDB ignores inline REFERENCES, so foreign keys are table
+ * constraints; UNIQUE needs a bounded VARCHAR; DATETIME holds UTC (the sandbox's servers run in UTC,
+ * as RDS does by default).
+ */
+const MYSQL_TABLES = [
+  `CREATE TABLE courses (
+    id int AUTO_INCREMENT PRIMARY KEY, code varchar(32) NOT NULL UNIQUE, title varchar(255) NOT NULL, category varchar(64) NOT NULL,
+    duration_minutes int NOT NULL, published boolean NOT NULL DEFAULT true,
+    created_at datetime NOT NULL, updated_at datetime NOT NULL) ENGINE=InnoDB;`,
+  `CREATE TABLE learners (
+    id int AUTO_INCREMENT PRIMARY KEY, email varchar(255) NOT NULL UNIQUE, full_name varchar(255) NOT NULL, country char(2), organization varchar(64),
+    created_at datetime NOT NULL, updated_at datetime NOT NULL, last_login_at datetime NULL) ENGINE=InnoDB;`,
+  `CREATE TABLE enrollments (
+    id int AUTO_INCREMENT PRIMARY KEY,
+    learner_id int NOT NULL, course_id int NOT NULL,
+    status varchar(16) NOT NULL CHECK (status IN ('enrolled', 'in_progress', 'completed', 'withdrawn')),
+    progress_pct int NOT NULL, score decimal(5,2), completed_at datetime NULL,
+    created_at datetime NOT NULL, updated_at datetime NOT NULL, UNIQUE KEY enrollments_learner_course (learner_id, course_id),
+    KEY enrollments_course_idx (course_id), KEY enrollments_created_idx (created_at),
+    CONSTRAINT enrollments_learner_fk FOREIGN KEY (learner_id) REFERENCES learners (id) ON DELETE CASCADE,
+    CONSTRAINT enrollments_course_fk FOREIGN KEY (course_id) REFERENCES courses (id) ON DELETE CASCADE) ENGINE=InnoDB;`,
+];
 
 /** Inserts in batches: one huge statement is slow to parse in WASM Postgres. */
 function chunks(prefix: string, rows: string[], size = 500): string[] {
@@ -131,9 +166,10 @@ function q(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-/** Minute precision keeps the SQL short and reads like application timestamps. */
-function ts(ms: number): string {
-  return `'${new Date(Math.floor(ms / MINUTE_MS) * MINUTE_MS).toISOString()}'`;
+/** Minute precision keeps the SQL short and reads like application timestamps. MySQL takes no zone suffix. */
+function timestamp(ms: number, dialect: SqlDialect): string {
+  const iso = new Date(Math.floor(ms / MINUTE_MS) * MINUTE_MS).toISOString();
+  return dialect === 'mysql' ? `'${iso.slice(0, 10)} ${iso.slice(11, 19)}'` : `'${iso}'`;
 }
 
 function ascii(name: string): string {

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { DAY_MS } from '../../core/clock.js';
 import type { World } from '../world.js';
 import { AwsError } from './protocol.js';
+import { mariaDbImageOf, servedByMariaDb, type MariaDbBackend } from './rds-mariadb.js';
 import { imageOf, type DataImage, type DataSource, type PostgresBackend } from './rds-postgres.js';
 
 /** What a snapshot records about the instance it was taken from, shared by all its snapshots. */
@@ -62,9 +63,9 @@ export interface RdsInstance {
   modifyingUntil?: Date;
   deletingSince?: Date;
   goneAt?: Date;
-  /** Postgres engines: the loopback endpoint with real data. MySQL/MariaDB have none. */
-  backend?: PostgresBackend;
-  /** Postgres engines: what the instance held when it was created (seed data or the restored snapshot). */
+  /** The loopback endpoint with real data: PGlite for postgres, MariaDB for mysql and mariadb. Aurora has none. */
+  backend?: PostgresBackend | MariaDbBackend;
+  /** Instances with a backend: what the instance held when it was created (seed data or the restored snapshot). */
   source?: DataSource;
   /** The next instant the daily backup window takes an automated snapshot. */
   nextBackupAt?: Date;
@@ -93,7 +94,7 @@ export interface RdsSnapshot {
   sourceSnapshotArn?: string;
   /** The `restore` attribute: account ids, or `all` for public. */
   restore: string[];
-  /** Postgres engines: what a restore of it holds. */
+  /** Instances with a backend: what a restore of it holds, in the origin engine's terms (rds-postgres.ts, rds-mariadb.ts). */
   data?: DataSource;
   deleted: boolean;
 }
@@ -238,7 +239,7 @@ export function originOf(instance: RdsInstance): InstanceOrigin {
  */
 export function dataAsOf(instance: RdsInstance, at: Date): DataSource | undefined {
   if (!instance.source) return undefined;
-  instance.seedImage ??= imageOf(instance.source);
+  instance.seedImage ??= servedByMariaDb(instance.engine) ? mariaDbImageOf(instance.source) : imageOf(instance.source);
   return { image: instance.seedImage, asOf: at };
 }
 
@@ -308,7 +309,7 @@ function takeDueBackups(state: RdsRegionState, instance: RdsInstance, now: Date)
   let live: Promise<DataSource> | undefined;
   const liveData = (): DataSource => {
     if (!live) {
-      live = (instance.backend as PostgresBackend).capture();
+      live = (instance.backend as NonNullable<RdsInstance['backend']>).capture();
       // Nobody may ever restore these snapshots; a failed dump must not become an unhandled rejection.
       live.catch(() => undefined);
     }

@@ -20,7 +20,10 @@ const snapshotIdSchema = z
 const accountIdListSchema = z.array(z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id')).default([]);
 const timeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a UTC time of day such as 04:00');
 
-/** Rows an instance starts with (postgres engines only; other engines hold no data). */
+/**
+ * Rows an instance starts with. Postgres instances hold them in PGlite; mysql and mariadb instances in a
+ * real MariaDB server when one is installed (see rds-mariadb.ts), where `sql` is MySQL and runs in `dbName`.
+ */
 const dataScenario = z.strictObject({
   /** The built-in e-learning generator: courses, learners and enrollments with timestamps spread over `span`. */
   generate: z
@@ -81,7 +84,7 @@ const snapshotsScenario = z.strictObject({
 
 const instanceScenario = z.strictObject({
   id: identifierSchema,
-  /** MySQL and MariaDB instances are metadata only: no listener, no data. */
+  /** MySQL and MariaDB instances are served by a real MariaDB server when one is installed (rds-mariadb.ts). */
   engine: z.enum(['postgres', 'mysql', 'mariadb']).default('postgres'),
   engineVersion: z.string().optional(),
   class: z.string().default('db.t3.medium'),
@@ -98,9 +101,17 @@ const instanceScenario = z.strictObject({
   tags: tagsSchema.default({}),
   copyTagsToSnapshot: z.boolean().default(true),
   masterUsername: z.string().default('dbadmin'),
+  /**
+   * MySQL and MariaDB: the master user's password (a random one nobody knows when omitted). Postgres
+   * instances accept any password, so they ignore it.
+   */
+  masterPassword: z.string().min(8, 'expected at least 8 characters, as RDS requires').optional(),
   dbName: z.string().optional(),
   data: dataScenario.optional(),
   snapshots: snapshotsScenario.prefault({}),
+}).refine((instance) => instance.engine === 'postgres' || instance.data === undefined || instance.dbName !== undefined, {
+  path: ['dbName'],
+  message: 'a mysql or mariadb instance with data needs dbName: MySQL has no default database to put the rows in',
 });
 export type InstanceScenario = z.output<typeof instanceScenario>;
 

@@ -1,7 +1,7 @@
 /**
  * Builds RDS state from the scenario. Snapshots are plain objects whose data is a shared recipe (see
- * rds-postgres.ts), so thousands of snapshots seed in milliseconds and no Postgres starts here: only a
- * loopback port is bound per postgres instance.
+ * rds-postgres.ts and rds-mariadb.ts), so thousands of snapshots seed in milliseconds and no database
+ * starts here: only a loopback port is bound per postgres, mysql or mariadb instance.
  */
 import { DAY_MS } from '../../core/clock.js';
 import { ConfigError, type Problem } from '../../core/errors.js';
@@ -30,6 +30,7 @@ import {
   type RdsRegionState,
   type RdsSnapshot,
 } from './rds-model.js';
+import { MARIADB_EMPTY_IMAGE, MariaDbBackend, mariaDbHomeOf, masterSetupSql, sqlIdentifier, unknowablePassword } from './rds-mariadb.js';
 import { EMPTY_IMAGE, EMPTY_SOURCE, PostgresBackend, type DataSource } from './rds-postgres.js';
 import type {
   ClusterScenario,
@@ -95,13 +96,11 @@ async function seedInstance(world: World, state: RdsRegionState, spec: InstanceS
     automated: [],
     deleted: false,
   };
-  // MySQL and MariaDB instances are metadata only for now: no listener and no data behind them.
-  if (spec.engine === 'postgres') {
-    instance.source = spec.data ? seedSource(spec.data, now) : EMPTY_SOURCE;
-    const backend = await PostgresBackend.listen(instance.source);
-    world.onClose(() => backend.close());
-    instance.backend = backend;
-  }
+  const data = spec.engine === 'postgres' ? postgresData(spec, now) : mariaDbData(spec, now);
+  instance.source = data.source;
+  const backend = spec.engine === 'postgres' ? await PostgresBackend.listen(data.source) : await MariaDbBackend.listen(data.source, mariaDbHomeOf(world));
+  world.onClose(() => backend.close());
+  instance.backend = backend;
   addInstance(state, instance);
 
   const latest = latestDailyAt(now, backupAtMinutes);
@@ -111,21 +110,41 @@ async function seedInstance(world: World, state: RdsRegionState, spec: InstanceS
       addSnapshot(state, automatedSnapshot(state, instance, automatedSnapshotId(instance.id, at), at, dataAsOf(instance, at)), instance);
     }
   }
-  for (const manual of spec.snapshots.manual) addSnapshot(state, manualSnapshot(world, state, instance, manual));
+  for (const manual of spec.snapshots.manual) addSnapshot(state, manualSnapshot(world, state, instance, manual, data));
 }
 
-function seedSource(data: DataScenario, now: Date): DataSource {
-  const generate = data.generate;
-  // Built only when a database first starts, with "now" fixed at seeding so rows are reproducible.
-  const sql = () =>
-    [
-      generate ? lmsDataSql({ learners: generate.learners, courses: generate.courses, enrollmentsPerLearner: generate.enrollmentsPerLearner, spanMs: generate.span, seed: generate.seed }, now) : '',
-      data.sql ?? '',
-    ].join('\n');
-  return { image: EMPTY_IMAGE, sql };
+/** What an instance starts with, what its `empty` snapshots hold, and how snapshot SQL is run on it. */
+interface SeedData {
+  source: DataSource;
+  empty: DataSource;
+  inDatabase: (sql: string) => string;
 }
 
-function manualSnapshot(world: World, state: RdsRegionState, instance: RdsInstance, spec: ManualSnapshotScenario): RdsSnapshot {
+/** Built only when a database first starts, with "now" fixed at seeding so rows are reproducible. */
+function generatedSql(data: DataScenario | undefined, now: Date, dialect: 'postgres' | 'mysql'): string {
+  const generate = data?.generate;
+  if (!generate) return '';
+  return lmsDataSql({ learners: generate.learners, courses: generate.courses, enrollmentsPerLearner: generate.enrollmentsPerLearner, spanMs: generate.span, seed: generate.seed, dialect }, now);
+}
+
+function postgresData(spec: InstanceScenario, now: Date): SeedData {
+  const data = spec.data;
+  const source = data ? { image: EMPTY_IMAGE, sql: () => [generatedSql(data, now, 'postgres'), data.sql ?? ''].join('\n') } : EMPTY_SOURCE;
+  return { source, empty: EMPTY_SOURCE, inDatabase: (sql) => sql };
+}
+
+/** A MySQL instance starts with its master user and database, as RDS creates them; `empty` keeps those. */
+function mariaDbData(spec: InstanceScenario, now: Date): SeedData {
+  const setup = masterSetupSql({ masterUsername: spec.masterUsername, masterPassword: spec.masterPassword ?? unknowablePassword(), dbName: spec.dbName });
+  const data = spec.data;
+  return {
+    source: { image: MARIADB_EMPTY_IMAGE, sql: () => [setup, generatedSql(data, now, 'mysql'), data?.sql ?? ''].join('\n') },
+    empty: { image: MARIADB_EMPTY_IMAGE, sql: () => setup },
+    inDatabase: (sql) => (spec.dbName ? `USE ${sqlIdentifier(spec.dbName)};\n${sql}` : sql),
+  };
+}
+
+function manualSnapshot(world: World, state: RdsRegionState, instance: RdsInstance, spec: ManualSnapshotScenario, seed: SeedData): RdsSnapshot {
   const createdAt = world.ago(spec.age);
   const encrypted = spec.encrypted ?? instance.encrypted;
   return {
@@ -142,16 +161,16 @@ function manualSnapshot(world: World, state: RdsRegionState, instance: RdsInstan
     kmsKeyId: encrypted ? (instance.kmsKeyId ?? kmsKeyArn(state.accountId, state.region)) : undefined,
     tags: { ...(instance.copyTagsToSnapshot ? instance.tags : {}), ...spec.tags },
     restore: [...(spec.public ? ['all'] : []), ...spec.sharedWith],
-    data: instance.source ? snapshotData(world, instance, spec.data, createdAt) : undefined,
+    data: snapshotData(world, instance, spec.data, createdAt, seed),
     deleted: false,
   };
 }
 
-function snapshotData(world: World, instance: RdsInstance, spec: SnapshotDataScenario | undefined, createdAt: Date): DataSource | undefined {
-  if (spec === 'empty') return EMPTY_SOURCE;
+function snapshotData(world: World, instance: RdsInstance, spec: SnapshotDataScenario | undefined, createdAt: Date, seed: SeedData): DataSource | undefined {
+  if (spec === 'empty') return seed.empty;
   const base = dataAsOf(instance, spec?.asOf === undefined ? createdAt : world.ago(spec.asOf));
   const sql = spec?.sql;
-  return base && sql ? { ...base, sql: () => sql } : base;
+  return base && sql ? { ...base, sql: () => seed.inDatabase(sql) } : base;
 }
 
 function seedCluster(world: World, state: RdsRegionState, spec: ClusterScenario): void {
