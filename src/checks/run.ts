@@ -102,7 +102,7 @@ export async function runChecks(request: CheckRunRequest, deps: CheckRunDeps, on
     throw err;
   }
   const openKeys = new Set((await deps.store.incidents.listIncidents({ open: true })).flatMap((s) => s.incident.signalKeys));
-  await deps.store.incidents.recordSignals(signalsFromResults(results, openKeys, run.id));
+  await deps.store.incidents.recordSignals(signalsFromResults(results, openKeys, run.id, deps.config.incidents.raiseFromChecks));
   const counts = countByStatus(results);
   const finishedAt = deps.clock.now();
   const status = counts.fail > 0 ? 'failed' : counts.error > 0 ? 'error' : 'succeeded';

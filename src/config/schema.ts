@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../core/clock.js';
+import { SEVERITIES } from '../core/results.js';
 import { probesConfigSchema } from '../incidents/probes.js';
 import { slaPolicySchema } from '../incidents/sla.js';
 import { INCIDENT_SEVERITIES } from '../incidents/types.js';
@@ -30,6 +31,8 @@ export const incidentsConfigSchema = z.strictObject({
   autoResolveAfter: duration.prefault('30m'),
   /** Keep status-page posts as drafts until a person runs `vigil incident approve`. */
   statuspageApproval: z.boolean().default(false),
+  /** Failing checks of these severities raise signals (one per check); GuardDuty and CloudTrail always do. */
+  raiseFromChecks: z.array(z.enum(SEVERITIES)).default(['critical']),
   /** Where this repository's runbooks are published, so pages and messages link to them. */
   runbookBaseUrl: url.optional(),
   delivery: z

@@ -45,5 +45,18 @@ describe('vigil demo', () => {
     expect(Object.fromEntries(drills.map((d) => [d.target, d.status]))).toEqual({ 'lms-prod': 'succeeded', 'reporting-prod': skipWithoutMariaDb ? 'failed' : 'succeeded', 'analytics-prod': 'failed', 'course-content': 'succeeded' });
     expect(drills.find((d) => d.target === 'course-content')?.verification.map((v) => v['passed'])).toEqual([true, true, true, true, true]);
     expect(drills.find((d) => d.target === 'analytics-prod')?.failure).toContain('relation "learners" does not exist');
+
+    // The failed drill became a Sev2, paged, posted to Slack and to the status page.
+    expect(output).toContain('ok    vigil incident list');
+    const incidents = await reopen(dataDir, (s) => s.incidents.listIncidents());
+    const fromDrill = incidents.find((i) => i.incident.signalKeys.includes('drill:analytics-prod'))?.incident;
+    expect(fromDrill?.severity).toBe('sev2');
+    const deliveries = await reopen(dataDir, (s) => s.incidents.listOutbox({ subjectId: fromDrill?.id }));
+    expect(deliveries.map((d) => [d.channel, d.status])).toEqual([
+      ['pagerduty', 'delivered'],
+      ['slack', 'delivered'],
+      ['statuspage', 'delivered'],
+    ]);
+    expect(incidents.every((i) => i.incident.severity !== 'sev1')).toBe(true);
   }, 180_000);
 });

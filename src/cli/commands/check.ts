@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../../core/paths.js';
 import type { CheckResult } from '../../core/results.js';
 import { loadFrameworkControls } from '../../evidence/framework.js';
 import type { CommandContext } from '../context.js';
+import { handOffSignals } from './incident.js';
 import { ExitCode } from '../errors.js';
 import { outputOption, printJson, renderTable } from '../output.js';
 
@@ -56,6 +57,7 @@ export function checkCommand(ctx: CommandContext): Command {
         (unit) => bar?.increment({ check: unit.checkId, scope: `${unit.accountId}/${unit.region}` }),
       ).finally(() => bar?.stop());
       const results = sortResults(outcome.results);
+      await handOffSignals(ctx, app);
       ctx.exitCode = outcome.counts.fail > 0 ? ExitCode.Failed : outcome.counts.error > 0 ? ExitCode.NotEvaluated : ExitCode.Ok;
       const summary = { run: outcome.run.id, status: outcome.run.status, counts: outcome.counts, durationMs: outcome.run.summary['durationMs'] };
       if (opts.output === 'json') {

@@ -16,7 +16,7 @@ import { describeSandbox } from './sandbox.js';
  * The demo's config: what a user of the Coursecraft platform would write for real AWS. Only the
  * integration endpoints point at the sandbox, and the secrets come from its Vault by reference.
  */
-export function demoConfig(info: { slackApiUrl: string; statuspageApiUrl: string; pagerdutyServer: string; caCertFile?: string }): string {
+export function demoConfig(info: { slackApiUrl: string; statuspageApiUrl: string; pagerdutyServer: string; siteUrl: string; caCertFile?: string }): string {
   return `# Written by \`vigil demo\`: Vigil's configuration for the Coursecraft demo platform.
 version: 1
 accounts:
@@ -37,10 +37,19 @@ scope:
 drills:
   # The sandbox restores in seconds; real RDS takes many minutes, so the default is 15 s.
   pollIntervalSeconds: 1
+incidents:
+  # Where this repository's runbooks are published; pages and Slack messages link to them.
+  runbookBaseUrl: https://github.com/vigil-dev/vigil/blob/main/
+# The platform's public endpoints: probes set the status page's components and raise probe-failed signals.
+probes:
+  - { name: website, url: ${info.siteUrl}/app.coursecraft.example/health, component: SCORM Cloud Website, expectText: ok }
+  - { name: api, url: ${info.siteUrl}/api.coursecraft.example/v1/health, component: SCORM Cloud API, slowAfter: 2s }
+  - { name: content, url: ${info.siteUrl}/content.coursecraft.example/status, component: Content Delivery }
 integrations:
   slack:
     token: vault:secret/data/vigil#slack_token
     channel: "#incidents"
+    mention: "<!here>"
     apiUrl: ${info.slackApiUrl}
   pagerduty:
     routingKey: vault:secret/data/vigil#pagerduty_routing_key
@@ -64,6 +73,12 @@ const STEPS: Step[] = [
   { title: 'Have we done a test restore this week?', args: ['drill', 'due'] },
   { title: 'If not, do one now: restore, query the data, measure RTO and RPO, tear down', args: ['drill', 'run', '--due', '--reason', 'vigil demo: weekly test restore'] },
   { title: 'The drill record, as an auditor sees it', args: ['drill', 'list'] },
+  { title: 'Probe the public endpoints: status-page components and daily uptime', args: ['probe', 'run'] },
+  {
+    title: 'The failed drill, critical checks, GuardDuty findings and CloudTrail events became incidents: classified, paged, posted to Slack and the status page',
+    args: ['incident', 'list'],
+  },
+  { title: 'Open incidents and their SLA clocks (Sev2: work within 2 h, temporary fix 48 h, final 14 d)', args: ['incident', 'sla'] },
 ];
 
 export function demoCommand(ctx: CommandContext): Command {
@@ -84,7 +99,7 @@ export function demoCommand(ctx: CommandContext): Command {
         ctx.io.err(describeSandbox(sandbox, sandboxEnv(sandbox)).replace('\n\nPress Ctrl-C to stop.', ''));
         const env = { ...ctx.env, ...sandboxEnv(sandbox), VIGIL_CONFIG: configFile, VIGIL_DATA_DIR: dataDir };
         const outcomes: Array<{ step: Step; code: number }> = [];
-        for (const step of STEPS) {
+        for (const step of [...STEPS, maintenanceStep(new Date())]) {
           ctx.io.err(`\n== ${step.title}\n$ vigil ${step.args.join(' ')}`);
           outcomes.push({ step, code: await runVigil(step.args, env) });
         }
@@ -102,6 +117,16 @@ export function demoCommand(ctx: CommandContext): Command {
         await sandbox.stop();
       }
     });
+}
+
+/** Maintenance two days out: the seeds ask for 24 hours' notice. */
+function maintenanceStep(now: Date): Step {
+  const start = new Date(Math.ceil((now.getTime() + 48 * 3600_000) / 3600_000) * 3600_000);
+  const end = new Date(start.getTime() + 2 * 3600_000);
+  return {
+    title: 'Announce maintenance at least 24 h ahead, on the status page',
+    args: ['maintenance', 'schedule', '--start', start.toISOString(), '--end', end.toISOString(), '--components', 'SCORM Cloud API', '--reason', 'PostgreSQL minor version upgrade'],
+  };
 }
 
 /** Runs `vigil ARGS` as its own process, the way a user would, with output passed through. */

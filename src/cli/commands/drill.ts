@@ -6,6 +6,7 @@ import { ConfigError } from '../../core/errors.js';
 import { PROJECT_ROOT } from '../../core/paths.js';
 import type { DrillRecord } from '../../store/types.js';
 import type { CommandContext } from '../context.js';
+import { handOffSignals } from './incident.js';
 import { ExitCode } from '../errors.js';
 import { outputOption, printJson, renderTable } from '../output.js';
 
@@ -144,6 +145,7 @@ export function drillCommand(ctx: CommandContext): Command {
         records.push(record);
       }
       ctx.exitCode = records.every((r) => r.status === 'succeeded') ? ExitCode.Ok : ExitCode.Failed;
+      if (records.some((r) => r.status === 'failed')) await handOffSignals(ctx, app);
       if (opts.output === 'json') printJson(ctx.io, records);
       else if (records.length > 0) ctx.io.out(renderTable(['drill', 'target', 'status', 'recovery point', 'measures', 'why'], records.map((r) => [r.id, r.target, r.status, r.recoveryPoint?.id, measureText(r), r.failure ?? ''])));
     });

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import type { App } from '../../app.js';
 import { ConfigError, type Problem } from '../../core/errors.js';
 import type { DispatchOutcome } from '../../incidents/dispatcher.js';
 import type { IncidentRuntime } from '../../incidents/runtime.js';
@@ -35,6 +36,20 @@ async function deliverNow(ctx: CommandContext, runtime: IncidentRuntime, json: b
   const outcome = await deliver(runtime);
   if (!json) printDelivery(ctx, outcome);
   return outcome;
+}
+
+/**
+ * After a command that may have raised signals (a drill run, a check run): route them into incidents and
+ * tell the channels now, so a failed drill pages at once rather than at the service's next pass.
+ */
+export async function handOffSignals(ctx: CommandContext, app: App): Promise<void> {
+  const { incidentRuntime, deliver } = await import('../../incidents/runtime.js');
+  const { routeSignals } = await import('../../incidents/service.js');
+  const runtime = await incidentRuntime(app);
+  for (const r of await routeSignals(runtime)) {
+    if (r.action === 'open' || r.action === 'clear') ctx.io.err(`incident ${r.incidentId}: ${r.action === 'open' ? 'opened' : 'signal cleared'} (${r.explanation})`);
+  }
+  printDelivery(ctx, await deliver(runtime));
 }
 
 export function printDelivery(ctx: CommandContext, outcome: DispatchOutcome): void {
