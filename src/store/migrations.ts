@@ -184,6 +184,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX probe_observations_at ON probe_observations (at, probe);
     `,
   },
+  {
+    version: 5,
+    name: 'API tokens',
+    // Only the SHA-256 of a token is kept; revoked tokens stay, so every recorded `api:<name>` actor
+    // still names one token, and their names are never reused.
+    sql: `
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('oncall', 'ops', 'auditor', 'admin')),
+        hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_by TEXT,
+        revoke_reason TEXT,
+        last_used_at TEXT
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

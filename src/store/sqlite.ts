@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { ConfigError, EnvironmentError } from '../core/errors.js';
 import { SqliteIncidentStore } from './sqlite-incidents.js';
 import { SqliteProbeStore } from './sqlite-probes.js';
+import { SqliteTokenStore } from './sqlite-tokens.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
 import type { CheckResultRecord, DrillRecord, DrillStatus, RunFilter, RunRecord, RunStatus, Signal, Store } from './types.js';
 
@@ -46,6 +47,7 @@ export class SqliteStore implements Store {
   readonly file: string;
   readonly incidents: SqliteIncidentStore;
   readonly probes: SqliteProbeStore;
+  readonly tokens: SqliteTokenStore;
   private readonly db: Database.Database;
 
   private constructor(file: string, db: Database.Database) {
@@ -53,6 +55,7 @@ export class SqliteStore implements Store {
     this.db = db;
     this.incidents = new SqliteIncidentStore(db);
     this.probes = new SqliteProbeStore(db);
+    this.tokens = new SqliteTokenStore(db);
   }
 
   /** Opens (creating if needed) the store in `dataDir` and applies pending migrations. */
@@ -161,27 +164,37 @@ export class SqliteStore implements Store {
       where.push('started_at >= ?');
       args.push(filter.since);
     }
+    if (filter.schedule !== undefined) {
+      // Walks runs_kind_started backwards from the newest: the last run of a weekly schedule is found
+      // within a week of other jobs' runs.
+      where.push("kind = 'job' AND json_extract(summary, '$.schedule') = ?");
+      args.push(filter.schedule);
+    }
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, filter.limit ?? 100) as RunRow[]).map(toRun);
   }
 
   async checkResults(runId: string): Promise<CheckResultRecord[]> {
-    const rows = this.db.prepare('SELECT * FROM check_results WHERE run_id = ? ORDER BY seq').all(runId) as ResultRow[];
-    return rows.map((r) => ({
-      runId: r.run_id,
-      checkId: r.check_id,
-      accountId: r.account_id,
-      region: r.region,
-      resource: r.resource,
-      name: r.resource_name,
-      severity: r.severity,
-      remediation: r.remediation,
-      status: r.status,
-      message: r.message,
-      facts: JSON.parse(r.facts) as Record<string, unknown>,
-      params: JSON.parse(r.params) as Record<string, unknown>,
-      evaluatedAt: r.evaluated_at,
-    }));
+    return (this.db.prepare('SELECT * FROM check_results WHERE run_id = ? ORDER BY seq').all(runId) as ResultRow[]).map(toResult);
+  }
+
+  async latestCheckResults(): Promise<CheckResultRecord[]> {
+    // A window function rather than SQLite's bare-column MAX, so the same SQL serves PostgreSQL.
+    const rows = this.db
+      .prepare(
+        `WITH scoped AS (
+           SELECT DISTINCT c.check_id, c.account_id, c.region, c.run_id, r.started_at FROM check_results c JOIN runs r ON r.id = c.run_id
+         ), latest AS (
+           SELECT check_id, account_id, region, run_id FROM (
+             SELECT s.*, ROW_NUMBER() OVER (PARTITION BY check_id, account_id, region ORDER BY started_at DESC, run_id DESC) AS n FROM scoped s
+           ) ranked WHERE n = 1
+         )
+         SELECT c.* FROM check_results c
+         JOIN latest l ON l.run_id = c.run_id AND l.check_id = c.check_id AND l.account_id IS NOT DISTINCT FROM c.account_id AND l.region IS NOT DISTINCT FROM c.region
+         ORDER BY c.check_id, c.account_id, c.region, c.seq`,
+      )
+      .all() as ResultRow[];
+    return rows.map(toResult);
   }
 
   async lastEvaluations(checkIds: string[]): Promise<Array<{ checkId: string; accountId: string; region: string; at: string }>> {
@@ -345,6 +358,24 @@ function toDrill(r: DrillRow): DrillRecord {
     verification: JSON.parse(r.verification) as DrillRecord['verification'],
     measures: JSON.parse(r.measures) as DrillRecord['measures'],
     failure: r.failure ?? undefined,
+  };
+}
+
+function toResult(r: ResultRow): CheckResultRecord {
+  return {
+    runId: r.run_id,
+    checkId: r.check_id,
+    accountId: r.account_id,
+    region: r.region,
+    resource: r.resource,
+    name: r.resource_name,
+    severity: r.severity,
+    remediation: r.remediation,
+    status: r.status,
+    message: r.message,
+    facts: JSON.parse(r.facts) as Record<string, unknown>,
+    params: JSON.parse(r.params) as Record<string, unknown>,
+    evaluatedAt: r.evaluated_at,
   };
 }
 

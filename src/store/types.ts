@@ -6,6 +6,7 @@
 import type { CheckResult } from '../core/results.js';
 import type { ProbeStateStore } from '../incidents/probes.js';
 import type { IncidentStore } from './incident-types.js';
+import type { TokenStore } from './token-types.js';
 
 export type RunKind = 'check' | 'drill' | 'report' | 'job';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'error' | 'aborted';
@@ -78,6 +79,8 @@ export interface RunFilter {
   kind?: RunKind;
   status?: RunStatus;
   since?: string;
+  /** Only the runs of this schedule: runs of kind 'job' whose summary names it. */
+  schedule?: string;
   limit?: number;
 }
 
@@ -94,6 +97,11 @@ export interface Store {
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   checkResults(runId: string): Promise<CheckResultRecord[]>;
+  /**
+   * What is true now as far as checks know: for each check in each account and region, the results of
+   * the newest run that evaluated it there.
+   */
+  latestCheckResults(): Promise<CheckResultRecord[]>;
   /**
    * When each of these checks was last evaluated without error, per account and region: the latest
    * `evaluatedAt` of a pass, fail or not_applicable result.
@@ -115,6 +123,8 @@ export interface Store {
   readonly incidents: IncidentStore;
   /** HTTP probes' alerting state and observations. */
   readonly probes: ProbeStateStore;
+  /** API tokens, as hashes. */
+  readonly tokens: TokenStore;
 
   close(): Promise<void>;
 }

@@ -1,0 +1,73 @@
+/** TokenStore on SQLite. Each method is one statement, so each is atomic on its own. */
+import type Database from 'better-sqlite3';
+import { ConflictError } from '../core/errors.js';
+import type { ApiToken, StoredApiToken, TokenStore } from './token-types.js';
+
+interface TokenRow {
+  id: string;
+  name: string;
+  role: ApiToken['role'];
+  hash: string;
+  created_at: string;
+  created_by: string;
+  reason: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+  last_used_at: string | null;
+}
+
+export class SqliteTokenStore implements TokenStore {
+  constructor(private readonly db: Database.Database) {}
+
+  async createToken(token: StoredApiToken): Promise<void> {
+    // The unique index decides, so two processes creating the same name cannot both succeed.
+    const inserted = this.db
+      .prepare(
+        `INSERT INTO api_tokens (id, name, role, hash, created_at, created_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO NOTHING`,
+      )
+      .run(token.id, token.name, token.role, token.hash, token.createdAt, token.createdBy, token.reason).changes;
+    if (inserted === 0) throw new ConflictError(`a token named ${token.name} already exists`);
+  }
+
+  async findByHash(hash: string): Promise<StoredApiToken | undefined> {
+    const row = this.db.prepare('SELECT * FROM api_tokens WHERE hash = ?').get(hash) as TokenRow | undefined;
+    return row ? { ...toToken(row), hash: row.hash } : undefined;
+  }
+
+  async getToken(name: string): Promise<ApiToken | undefined> {
+    const row = this.db.prepare('SELECT * FROM api_tokens WHERE name = ?').get(name) as TokenRow | undefined;
+    return row ? toToken(row) : undefined;
+  }
+
+  async listTokens(): Promise<ApiToken[]> {
+    return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, name').all() as TokenRow[]).map(toToken);
+  }
+
+  async revokeToken(name: string, revocation: { at: string; by: string; reason: string }): Promise<ApiToken | undefined> {
+    const changed = this.db
+      .prepare('UPDATE api_tokens SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE name = ? AND revoked_at IS NULL')
+      .run(revocation.at, revocation.by, revocation.reason, name).changes;
+    return changed === 0 ? undefined : this.getToken(name);
+  }
+
+  async touchToken(id: string, at: string): Promise<void> {
+    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(at, id);
+  }
+}
+
+function toToken(row: TokenRow): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    reason: row.reason,
+    ...(row.revoked_at ? { revokedAt: row.revoked_at } : {}),
+    ...(row.revoked_by ? { revokedBy: row.revoked_by } : {}),
+    ...(row.revoke_reason ? { revokeReason: row.revoke_reason } : {}),
+    ...(row.last_used_at ? { lastUsedAt: row.last_used_at } : {}),
+  };
+}
