@@ -13,6 +13,7 @@ import { maintenanceCommand } from './commands/maintenance.js';
 import { probeCommand } from './commands/probe.js';
 import { iamPolicyCommand } from './commands/iam-policy.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { serveCommand } from './commands/serve.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { tokenCommand } from './commands/token.js';
 import { createContext, type CommandContext } from './context.js';
@@ -35,7 +36,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => ctx.io.out(s.trimEnd()), writeErr: (s) => ctx.io.err(s.trimEnd()) });
 
-  for (const command of [configCommand(ctx), accountsCommand(ctx), checkCommand(ctx), drillCommand(ctx), incidentCommand(ctx), maintenanceCommand(ctx), probeCommand(ctx), iamPolicyCommand(ctx), sandboxCommand(ctx), scheduleCommand(ctx), tokenCommand(ctx), demoCommand(ctx)]) program.addCommand(command);
+  for (const command of [configCommand(ctx), accountsCommand(ctx), checkCommand(ctx), drillCommand(ctx), incidentCommand(ctx), maintenanceCommand(ctx), probeCommand(ctx), iamPolicyCommand(ctx), scheduleCommand(ctx), serveCommand(ctx), tokenCommand(ctx), sandboxCommand(ctx), demoCommand(ctx)]) program.addCommand(command);
 
   // Commander's usage errors exit 1 by default; bad input is 2 here, everywhere.
   const strict = (command: Command) => {

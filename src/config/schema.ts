@@ -113,6 +113,21 @@ export const configSchema = z
       })
       .prefault({}),
     incidents: incidentsConfigSchema.prefault({}),
+    /** `vigil serve`: where it listens and what its public status page says. */
+    service: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** The public status page's heading. */
+        statusPageTitle: z.string().min(1).default('Service status'),
+        /** Components shown on the status page, in order; probes' and incidents' components are added after. */
+        components: z.array(z.string().min(1)).default([]),
+        /** Mark the sign-in cookie Secure; turn off only when serving plain HTTP on a trusted network. */
+        secureCookie: z.boolean().default(true),
+        /** How long a stopping service waits for running jobs (drills tear down) before it closes. */
+        shutdownGrace: duration.prefault('2m'),
+      })
+      .prefault({}),
     /** HTTP probes of the platform's public endpoints: they set status-page components and raise probe-failed signals. */
     probes: probesConfigSchema.default([]),
     integrations: z

@@ -25,6 +25,8 @@ export interface DrillDeps {
   /** Project root, for verification scripts. */
   root: string;
   onPhase?: (phase: DrillPhase['name'] | 'verifying', detail?: string) => void;
+  /** Aborted when the service stops: the drill stops waiting for its restore and tears down what it made. */
+  signal?: AbortSignal;
 }
 
 export interface DrillRequest {

@@ -150,6 +150,7 @@ async function executeRdsDrill(def: RdsDrillDefinition, request: DrillRequest, d
     point = plan.recoveryPoint;
     await run.save({ region: plan.region, recoveryPoint: { ...point, createdAt: point.createdAt.toISOString() }, restoredResource: plan.instanceName });
 
+    stopIfAborted(deps.signal);
     // Recorded before the call: if this process dies right after it, the sweep still knows the name.
     created = { region: plan.region, instanceId: plan.instanceName };
     await run.phase('restore-requested');
@@ -164,9 +165,10 @@ async function executeRdsDrill(def: RdsDrillDefinition, request: DrillRequest, d
       tags: drillTags(def, drillId),
     });
 
-    const available = await waitFor(deps, () => deps.platform.describe(account, plan.region, plan.instanceName), (i) => i?.status === 'available' && i.endpoint !== undefined, `${plan.instanceName} to become available`, drillId);
+    const available = await waitFor(deps, () => deps.platform.describe(account, plan.region, plan.instanceName), (i) => i?.status === 'available' && i.endpoint !== undefined, `${plan.instanceName} to become available`, drillId, deps.signal);
     await run.phase('available');
 
+    stopIfAborted(deps.signal);
     if (!deps.credentials) throw new DrillFailure('no Vault is configured (VAULT_ADDR/VAULT_TOKEN or integrations.vault), so there are no database credentials');
     let secret: Record<string, string>;
     try {
@@ -274,15 +276,24 @@ async function tearDown(
   }
 }
 
-async function waitFor<T>(deps: DrillDeps, read: () => Promise<T>, done: (value: T) => boolean, what: string, drillId: string): Promise<T> {
+/**
+ * Polls until `done`. With a signal (waiting for a restore), a stopping service ends the wait so the
+ * drill tears down; without one (waiting for a deletion), the wait goes on: teardown is never abandoned.
+ */
+async function waitFor<T>(deps: DrillDeps, read: () => Promise<T>, done: (value: T) => boolean, what: string, drillId: string, signal?: AbortSignal): Promise<T> {
   const deadline = deps.clock.now().getTime() + deps.config.drills.maxWaitMinutes * 60_000;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
+    stopIfAborted(signal);
     if (deps.clock.now().getTime() >= deadline) throw new DrillFailure(`gave up waiting for ${what} after ${deps.config.drills.maxWaitMinutes} minutes`);
     await deps.store.updateDrill(drillId, { heartbeatAt: deps.clock.now().toISOString() });
     await deps.sleep(deps.config.drills.pollIntervalSeconds * 1000);
   }
+}
+
+function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DrillFailure('the service is stopping: the drill was abandoned and what it created is torn down');
 }
 
 function measure(def: DrillDefinition, execution: Execution): Record<string, number | undefined> {

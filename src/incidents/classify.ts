@@ -98,6 +98,10 @@ rules:
     reason: CloudTrail recorded an event of concern.
   # A failing control is a risk, not an outage: customers can still use the service, so it is never
   # Sev1 or Sev2 (which page at night and post on the public status page) by default.
+  - id: job-failed
+    kind: job-failed
+    severity: sev3
+    reason: A scheduled job could not run, so the evidence it produces is missing until it does.
   - id: check-failed-critical
     kind: check-failed
     where: [{ field: severity, equals: critical }]

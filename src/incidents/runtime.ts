@@ -41,13 +41,27 @@ export interface ProcessOutcome {
   delivery: DispatchOutcome;
 }
 
+/** Probes that are due, then the incident pass: what `vigil incident process` does once. */
 export async function processIncidents(runtime: IncidentRuntime): Promise<ProcessOutcome> {
   const maintenance = await sweepMaintenance(runtime);
   const probes = await runProbes(runtime);
+  const pass = await incidentPass(runtime, { maintenance: false });
+  return { ...pass, probes, maintenance };
+}
+
+/**
+ * Maintenance windows moved by the clock, new signals routed, SLA clocks swept, the outbox delivered:
+ * the service's every-minute job (its probes run on their own schedule).
+ */
+export async function incidentPass(
+  runtime: IncidentRuntime,
+  options: { maintenance?: boolean } = {},
+): Promise<Omit<ProcessOutcome, 'probes'>> {
+  const maintenance = options.maintenance === false ? [] : await sweepMaintenance(runtime);
   const routed = await routeSignals(runtime);
   const sweep = await sweepIncidents(runtime);
   const delivery = await deliver(runtime);
-  return { probes, routed, sweep, maintenance, delivery };
+  return { routed, sweep, maintenance, delivery };
 }
 
 /**

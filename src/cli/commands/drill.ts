@@ -11,26 +11,8 @@ import { ExitCode } from '../errors.js';
 import { outputOption, printJson, renderTable } from '../output.js';
 
 async function drillDeps(app: App) {
-  const [{ AwsDrillPlatform }, { AwsS3DrillPlatform }, { EngineConnector }, { ZxScriptRunner }, { VaultCredentialSource }] = await Promise.all([
-    import('../../adapters/aws/rds-drill.js'),
-    import('../../adapters/aws/s3-drill.js'),
-    import('../../adapters/databases.js'),
-    import('../../adapters/scripts.js'),
-    import('../../adapters/vault.js'),
-  ]);
-  const vault = app.vault();
-  return {
-    config: app.config,
-    platform: new AwsDrillPlatform(app.aws()),
-    s3: new AwsS3DrillPlatform(app.aws()),
-    credentials: vault ? new VaultCredentialSource(vault) : undefined,
-    connector: new EngineConnector({ caFile: app.config.drills.tlsCaFile }),
-    scripts: new ZxScriptRunner(PROJECT_ROOT),
-    store: app.store(),
-    clock: app.clock,
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    root: PROJECT_ROOT,
-  };
+  const { createDrillDeps } = await import('../../drills/wiring.js');
+  return createDrillDeps(app);
 }
 
 /**
@@ -39,9 +21,6 @@ async function drillDeps(app: App) {
  * definition file is broken, and say so.
  */
 async function sweep(ctx: CommandContext, app: App, definitions?: DrillDefinition[]): Promise<void> {
-  const { sweepOrphans } = await import('../../drills/sweep.js');
-  const { AwsDrillPlatform } = await import('../../adapters/aws/rds-drill.js');
-  const { AwsS3DrillPlatform } = await import('../../adapters/aws/s3-drill.js');
   let defs = definitions;
   if (!defs) {
     try {
@@ -51,7 +30,8 @@ async function sweep(ctx: CommandContext, app: App, definitions?: DrillDefinitio
       ctx.io.err(`sweep skips S3 scratch prefixes: runbooks/drills/ does not load (${err.problems.length} problem(s); vigil drill due shows them)`);
     }
   }
-  const outcome = await sweepOrphans({ config: app.config, platform: new AwsDrillPlatform(app.aws()), s3: new AwsS3DrillPlatform(app.aws()), definitions: defs, store: app.store(), clock: app.clock });
+  const { sweepDrillOrphans } = await import('../../drills/wiring.js');
+  const outcome = await sweepDrillOrphans(app, defs);
   for (const d of outcome.deleted) ctx.io.err(`swept: deleted ${d.resource} in ${d.accountId}/${d.region}, left by drill ${d.drillId ?? '(unknown)'}`);
   for (const id of outcome.aborted) ctx.io.err(`swept: drill ${id} recorded as aborted`);
   for (const e of outcome.errors) ctx.io.err(`sweep could not look in ${e.accountId}/${e.region}: ${e.reason}`);

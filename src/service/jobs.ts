@@ -1,0 +1,151 @@
+/**
+ * What each scheduled job does: the same code the CLI commands run, with the schedule as the actor and
+ * the run's AbortSignal passed down, so a stopping service makes a drill tear down rather than wait.
+ * A job run's status says whether the job did its work; findings (failing checks, failed drills) raise
+ * their own signals, and a job that could not run at all raises `job-failed`.
+ */
+import type { App } from '../app.js';
+import { loadCheckDefinitions, type CheckDefinition } from '../checks/definitions.js';
+import { EVALUATORS } from '../checks/registry.js';
+import { PROJECT_ROOT } from '../core/paths.js';
+import { loadDrillDefinitions, type DrillDefinition } from '../drills/definitions.js';
+import { loadFrameworkControls } from '../evidence/framework.js';
+import { deliver, incidentPass, runProbes, type IncidentRuntime } from '../incidents/runtime.js';
+import { routeSignals } from '../incidents/service.js';
+import type { RunRecord, Signal } from '../store/types.js';
+import type { JobOutcome, JobRun, JobRunner } from './scheduler.js';
+import type { Job, Schedule } from './schedules.js';
+
+export interface JobDeps {
+  app: App;
+  runtime: IncidentRuntime;
+  /** Loaded once at start; a broken file stops the service before it runs anything. */
+  checks: CheckDefinition[];
+  drills: DrillDefinition[];
+}
+
+export function loadJobDefinitions(): { checks: CheckDefinition[]; drills: DrillDefinition[] } {
+  return {
+    checks: loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS, knownControls: loadFrameworkControls(PROJECT_ROOT) }),
+    drills: loadDrillDefinitions(PROJECT_ROOT),
+  };
+}
+
+/** Who asked: the scheduler, or a person through the API. */
+export interface JobRequest {
+  trigger: 'schedule' | 'api';
+  actor: string;
+  reason: string;
+  signal: AbortSignal;
+}
+
+export function createJobRunner(deps: JobDeps): JobRunner {
+  return (schedule: Schedule, run: JobRun) =>
+    runJob(deps, schedule.job, { trigger: 'schedule', actor: `schedule:${schedule.name}`, reason: `${schedule.description} (${run.trigger} run ${run.id})`, signal: run.signal });
+}
+
+export async function runJob(deps: JobDeps, job: Job, request: JobRequest): Promise<JobOutcome> {
+  switch (job.kind) {
+    case 'checks':
+      return runChecksJob(deps, job.checkIds, request);
+    case 'drills':
+      return runDrillsJob(deps, 'due' in job ? 'due' : job.targets, request);
+    case 'incidents': {
+      const pass = await incidentPass(deps.runtime);
+      return {
+        status: pass.delivery.failed.length > 0 ? 'failed' : 'succeeded',
+        summary: {
+          routed: pass.routed.length,
+          opened: pass.routed.filter((r) => r.action === 'open').map((r) => r.incidentId),
+          slaEvents: pass.sweep.slaEvents.map((e) => e.id),
+          autoResolved: pass.sweep.autoResolved,
+          maintenance: pass.maintenance,
+          delivered: pass.delivery.delivered.length,
+          retrying: pass.delivery.retrying.length,
+          failedDeliveries: pass.delivery.failed,
+        },
+      };
+    }
+    case 'probes': {
+      const result = await runProbes(deps.runtime);
+      const handedOff = await handOff(deps);
+      return {
+        status: 'succeeded',
+        summary: { probed: result.observations.map((o) => ({ probe: o.probe, outcome: o.outcome, muted: o.muted ?? false })), signals: result.signals.length, ...handedOff },
+      };
+    }
+    case 'report':
+      // Evidence reports are issue #8; until they land the schedule ships disabled, and a run says why.
+      return { status: 'error', summary: { error: 'evidence reports are not built yet; this schedule cannot produce one' } };
+  }
+}
+
+async function runChecksJob(deps: JobDeps, checkIds: string[], request: JobRequest): Promise<JobOutcome> {
+  const [{ runChecks }, { createAwsInventory }] = await Promise.all([import('../checks/run.js'), import('../adapters/aws/inventory-all.js')]);
+  const { app } = deps;
+  const outcome = await runChecks(
+    { checkIds, trigger: request.trigger, actor: request.actor, reason: request.reason },
+    { config: app.config, checks: deps.checks, evaluators: EVALUATORS, inventory: createAwsInventory(app.aws(), app.vault()), store: app.store(), clock: app.clock },
+  );
+  const handedOff = await handOff(deps);
+  // Failing checks are findings, not a failed job: they raise their own signals and fill the reports.
+  return { status: 'succeeded', summary: { checkRun: outcome.run.id, counts: outcome.counts, ...handedOff } };
+}
+
+async function runDrillsJob(deps: JobDeps, which: 'due' | string[], request: JobRequest): Promise<JobOutcome> {
+  const [{ runDrill }, { dueDrills }, { createDrillDeps, sweepDrillOrphans }] = await Promise.all([
+    import('../drills/run.js'),
+    import('../drills/due.js'),
+    import('../drills/wiring.js'),
+  ]);
+  const { app } = deps;
+  const swept = await sweepDrillOrphans(app, deps.drills);
+  let targets = deps.drills;
+  if (which === 'due') {
+    const due = new Set(dueDrills(deps.drills, await app.store().lastSuccessfulDrills(), app.clock.now()).filter((d) => d.due).map((d) => d.target));
+    targets = deps.drills.filter((d) => due.has(d.id));
+  } else {
+    targets = deps.drills.filter((d) => which.includes(d.id));
+  }
+  const drillDeps = await createDrillDeps(app, request.signal);
+  const records = [];
+  for (const def of targets) {
+    if (request.signal.aborted) break;
+    records.push(await runDrill(def, { trigger: request.trigger, actor: request.actor, reason: request.reason }, drillDeps));
+  }
+  const handedOff = await handOff(deps);
+  const failed = records.filter((r) => r.status !== 'succeeded');
+  return {
+    status: failed.length > 0 ? 'failed' : 'succeeded',
+    summary: {
+      drills: records.map((r) => ({ id: r.id, target: r.target, status: r.status, failure: r.failure, rtoSeconds: r.measures['rtoSeconds'], rpoSeconds: r.measures['rpoSeconds'] })),
+      skipped: targets.length - records.length,
+      swept: { deleted: swept.deleted.length, aborted: swept.aborted },
+      ...handedOff,
+    },
+  };
+}
+
+/** Signals the job raised become incidents now, and their pages go out now. */
+async function handOff(deps: JobDeps): Promise<{ incidentsOpened: string[] }> {
+  const routed = await routeSignals(deps.runtime);
+  await deliver(deps.runtime);
+  return { incidentsOpened: routed.filter((r) => r.action === 'open').map((r) => r.incidentId as string) };
+}
+
+/**
+ * The signal a finished job run raises: a job that errored (could not run) raises `job-failed`; one that
+ * then succeeds clears it. Failed drills and failing checks have their own signals.
+ */
+export function jobSignal(run: RunRecord, schedule: Schedule): Signal | undefined {
+  const key = `job:${schedule.name}`;
+  const base = { kind: 'job-failed', key, source: `schedule ${schedule.name} (job run ${run.id})`, raisedAt: run.finishedAt ?? run.startedAt };
+  if (run.status === 'error') {
+    const why = typeof run.summary['error'] === 'string' ? run.summary['error'] : JSON.stringify(run.summary['result'] ?? {});
+    return { ...base, id: `job:${run.id}`, summary: `Scheduled job ${schedule.name} could not run: ${why}`, payload: { schedule: schedule.name, job: schedule.job.kind, runId: run.id, error: why } };
+  }
+  if (run.status === 'succeeded') {
+    return { ...base, id: `job:${run.id}:cleared`, summary: `Scheduled job ${schedule.name} ran again.`, payload: { schedule: schedule.name, job: schedule.job.kind, runId: run.id, cleared: true } };
+  }
+  return undefined;
+}
