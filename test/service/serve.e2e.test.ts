@@ -48,7 +48,7 @@ async function waitFor<T>(what: string, read: () => Promise<T | undefined>, time
 
 async function appFor(dataDir: string): Promise<App> {
   const configFile = join(dataDir, 'vigil.config.yaml');
-  writeFileSync(configFile, `${demoConfig(sandbox.info)}service:\n  secureCookie: false\n  components: [SCORM Cloud Website, SCORM Cloud API, Content Delivery, Reporting]\n`);
+  writeFileSync(configFile, demoConfig(sandbox.info));
   return createApp({ configFile, dataDir, env: process.env });
 }
 

@@ -40,6 +40,11 @@ drills:
 incidents:
   # Where this repository's runbooks are published; pages and Slack messages link to them.
   runbookBaseUrl: https://github.com/vigil-dev/vigil/blob/main/
+service:
+  statusPageTitle: Coursecraft status
+  components: [SCORM Cloud Website, SCORM Cloud API, Content Delivery, Reporting]
+  # The demo serves plain HTTP on loopback; behind TLS leave this on.
+  secureCookie: false
 # The platform's public endpoints: probes set the status page's components and raise probe-failed signals.
 probes:
   - { name: website, url: ${info.siteUrl}/app.coursecraft.example/health, component: SCORM Cloud Website, expectText: ok }
@@ -85,7 +90,8 @@ export function demoCommand(ctx: CommandContext): Command {
   return new Command('demo')
     .description('start the sandbox with the demo scenario and run everything Vigil can do against it')
     .option('--keep-running', 'leave the sandbox running when the demo is done (Ctrl-C to stop)')
-    .action(async (opts: { keepRunning?: boolean }, command: Command) => {
+    .option('--serve [port]', 'then run `vigil serve` against the sandbox (default port 8080) until Ctrl-C: status page, overview, API')
+    .action(async (opts: { keepRunning?: boolean; serve?: string | boolean }, command: Command) => {
       const { dataDir: flag } = ctx.globals(command);
       const dataDir = resolve(flag ?? ctx.env['VIGIL_DATA_DIR'] ?? '.vigil');
       const demoDir = join(dataDir, 'demo');
@@ -109,7 +115,14 @@ export function demoCommand(ctx: CommandContext): Command {
         // A step that found failures (exit 1) is the demo working; anything else means it broke.
         const broken = outcomes.filter((o) => o.code !== ExitCode.Ok && o.code !== ExitCode.Failed);
         ctx.exitCode = broken.length > 0 ? ExitCode.Internal : ExitCode.Ok;
-        if (opts.keepRunning) {
+        if (opts.serve !== undefined) {
+          const port = typeof opts.serve === 'string' ? opts.serve : '8080';
+          ctx.io.err(`\n== The service: schedules, status page at http://127.0.0.1:${port}/, overview at /overview (sign in with a token)`);
+          ctx.io.err(`$ vigil token create --name demo-oncall --role oncall --reason "vigil demo"`);
+          await runVigil(['token', 'create', '--name', `demo-${Date.now().toString(36)}`, '--role', 'oncall', '--reason', 'vigil demo'], env);
+          ctx.io.err(`$ vigil serve --port ${port}    (Ctrl-C to stop)`);
+          await runVigil(['serve', '--port', port], env);
+        } else if (opts.keepRunning) {
           ctx.io.err(`\nThe sandbox keeps running; inspect it at ${sandbox.info.awsEndpoint}/_sandbox/. Ctrl-C to stop.`);
           await new Promise<void>((done) => process.once('SIGINT', () => done()));
         }
