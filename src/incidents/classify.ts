@@ -40,6 +40,8 @@ const ruleSchema = z.strictObject({
   severity: z.enum(INCIDENT_SEVERITIES),
   /** Why this severity, in a sentence a person reads in the timeline. */
   reason: z.string().min(1),
+  /** What public status pages call an incident this rule opens; default: "Degraded service: <components>". */
+  publicTitle: z.string().min(1).optional(),
 });
 export type SeverityRule = z.infer<typeof ruleSchema>;
 
@@ -73,6 +75,7 @@ rules:
     where: [{ field: status, equals: down }]
     severity: sev1
     reason: A probe says the site is down, so the service is not available.
+    publicTitle: Service unavailable
   - id: guardduty-critical
     kind: guardduty-finding
     where: [{ field: severity, gte: 9 }]
@@ -87,6 +90,7 @@ rules:
     kind: drill-failed
     severity: sev2
     reason: A restore drill failed, so backups may not restore when needed.
+    publicTitle: Degraded backup and recovery
   - id: cloudtrail-root-use
     kind: cloudtrail-event
     where: [{ field: categories, contains: root-activity }]
@@ -128,6 +132,7 @@ export interface Classification {
   /** null when the fallback decided. */
   ruleId: string | null;
   explanation: string;
+  publicTitle?: string;
 }
 
 export function classifySignal(signal: Signal, rules: SeverityRules): Classification {
@@ -145,7 +150,7 @@ export function classifySignal(signal: Signal, rules: SeverityRules): Classifica
     }
     if (!matched) continue;
     const because = facts.length > 0 ? ` (${facts.join(', ')})` : '';
-    return { severity: rule.severity, ruleId: rule.id, explanation: `Rule ${rule.id} matched ${signal.kind} signal${because}: ${rule.reason}` };
+    return { severity: rule.severity, ruleId: rule.id, explanation: `Rule ${rule.id} matched ${signal.kind} signal${because}: ${rule.reason}`, ...(rule.publicTitle ? { publicTitle: rule.publicTitle } : {}) };
   }
   return { severity: rules.fallback.severity, ruleId: null, explanation: `No rule matched ${signal.kind} signal: ${rules.fallback.reason}` };
 }

@@ -35,6 +35,8 @@ export interface Link {
 export interface IncidentSnapshot {
   id: string;
   title: string;
+  /** For public pages; absent means the title is fit to publish. */
+  publicTitle?: string;
   severity: IncidentSeverity;
   state: IncidentState;
   /** Vigil's component names; the status page matches them to its components by name. */

@@ -51,6 +51,8 @@ export interface ManualOpen extends Actor {
   /** ...or the seed's questions answered. */
   answers?: SeverityAnswers;
   commander?: string;
+  /** For the public status pages when the title is internal; default: the title. */
+  publicTitle?: string;
   /** The person is already working on it: start in `investigating`. */
   investigating?: boolean;
 }
@@ -71,7 +73,7 @@ export async function openManually(deps: IncidentDeps, request: ManualOpen): Pro
       { actor: request.actor, reason: request.reason, clock: deps.clock },
       deps.settings.policy,
     );
-    return writeFor(deps, undefined, incident);
+    return writeFor(deps, undefined, request.publicTitle?.trim() ? { ...incident, publicTitle: request.publicTitle.trim() } : incident);
   });
 }
 
@@ -189,7 +191,8 @@ async function tryRoute(deps: IncidentDeps, signal: Signal): Promise<RouteOutcom
         { actor, reason: classification.explanation, clock: deps.clock },
         deps.settings.policy,
       );
-      return { ...writeFor(deps, undefined, { ...opened, links }), routedSignals: routed };
+      const publicTitle = classification.publicTitle ?? defaultPublicTitle(opened.components);
+      return { ...writeFor(deps, undefined, { ...opened, links, publicTitle }), routedSignals: routed };
     });
     return { signalId: signal.id, action: 'open', incidentId: stored.incident.id, explanation: classification.explanation };
   }
@@ -203,6 +206,14 @@ async function tryRoute(deps: IncidentDeps, signal: Signal): Promise<RouteOutcom
   }
   await deps.store.saveIncident({ ...writeFor(deps, holder, next), routedSignals: routed });
   return { signalId: signal.id, action: route.action, incidentId: holder.incident.id, explanation };
+}
+
+/**
+ * A signal's summary is written for engineers (instance names, SQL errors); the public page gets a
+ * plain sentence unless the rule that classified it says otherwise.
+ */
+function defaultPublicTitle(components: readonly string[]): string {
+  return components.length > 0 ? `Degraded service: ${components.join(', ')}` : 'We are investigating an issue';
 }
 
 function signalLinks(signal: Signal, base: string | undefined): Link[] {
@@ -352,6 +363,7 @@ export function snapshot(incident: Incident) {
   return {
     id: incident.id,
     title: incident.title,
+    ...(incident.publicTitle ? { publicTitle: incident.publicTitle } : {}),
     severity: incident.severity,
     state: incident.state,
     components: incident.components,

@@ -54,6 +54,11 @@ function transitionsOf(rules: typeof ACTION_RULES): Record<IncidentState, Incide
   return graph;
 }
 
+/** Changes made by Vigil itself (`vigil`, `rule:<id>`, `schedule:<name>`, `probe:<name>`): their reasons are internal explanations, not words for the public. */
+export function isAutomaticActor(actor: string): boolean {
+  return actor === 'vigil' || /^(rule|schedule|probe):/.test(actor);
+}
+
 export function isOpen(state: IncidentState): boolean {
   return state !== 'resolved';
 }
@@ -99,6 +104,8 @@ export interface Incident {
   id: string;
   severity: IncidentSeverity;
   title: string;
+  /** What the public status pages say instead of the internal title (which may name hosts and errors). */
+  publicTitle?: string;
   components: string[];
   state: IncidentState;
   commander?: string;

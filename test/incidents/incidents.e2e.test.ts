@@ -107,6 +107,7 @@ const slackMessages = (incidentId: string) =>
     return { root, roots, replies: all.filter((m) => m.thread_ts === root?.ts && m.ts !== root?.ts) };
   });
 const statusIncidents = (title: string) => sandbox.inspect<SpIncident[]>('statuspage/incidents').then((all) => all.filter((i) => i.name.includes(title)));
+const statusIncidentsNamed = (name: string) => sandbox.inspect<SpIncident[]>('statuspage/incidents').then((all) => all.filter((i) => i.name === name));
 
 describe('incidents against the sandbox', () => {
   it('a failed drill opens a Sev2 that pages, posts to Slack and the status page, and follows acknowledgement and resolution', async () => {
@@ -149,7 +150,9 @@ describe('incidents against the sandbox', () => {
     expect(trigger?.links?.map((l) => l.href)).toEqual(['https://git.example.com/vigil/blob/main/runbooks/drills/analytics-prod.yaml']);
     const slack = await slackMessages('INC-1');
     expect(slack.root?.text).toContain('analytics-prod');
-    const [posted] = await statusIncidents('analytics-prod');
+    const [posted] = await statusIncidentsNamed('Degraded backup and recovery');
+    // Internal detail stays off the public page: no instance names, no rule explanations.
+    expect(posted?.incident_updates.map((u) => u.body).join(' ')).not.toMatch(/analytics-prod|Rule /);
     expect(posted).toMatchObject({ status: 'investigating', impact: 'major', components: [{ name: 'Reporting', status: 'partial_outage' }] });
 
     clock.advance(20 * MINUTE_MS);
@@ -169,7 +172,7 @@ describe('incidents against the sandbox', () => {
     expect(after.root?.ts).toBe(slack.root?.ts);
     expect(after.root?.text.toLowerCase()).toContain('resolved');
     expect(after.replies.map((m) => m.text)).toEqual([expect.stringContaining('bob'), expect.stringContaining('bob')]);
-    const [closed] = await statusIncidents('analytics-prod');
+    const [closed] = await statusIncidentsNamed('Degraded backup and recovery');
     expect(closed).toMatchObject({ id: posted?.id, status: 'resolved', components: [{ name: 'Reporting', status: 'operational' }] });
     await store.close();
   });

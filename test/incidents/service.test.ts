@@ -26,6 +26,8 @@ describe('signals become incidents', () => {
     ]);
     const stored = await deps.store.getIncident('INC-1');
     expect(stored?.incident).toMatchObject({ severity: 'sev2', state: 'triage', components: ['Reporting'], signalKeys: ['drill:analytics-prod'], reportedAt: T0 });
+    // The summary names an instance and an error; the public pages get the rule's plain title.
+    expect(stored?.incident.publicTitle).toBe('Degraded backup and recovery');
     expect(stored?.incident.timeline[0]).toMatchObject({ actor: 'rule:drill-failed', change: { kind: 'opened', due: { workBegins: '2026-11-24T11:00:00.000Z' } } });
     expect(stored?.incident.links).toEqual([{ href: 'https://git.example.com/vigil/blob/main/runbooks/drills/analytics-prod.yaml', text: 'Drill definition analytics-prod' }]);
     const outbox = await deps.store.listOutbox({ subjectId: 'INC-1' });

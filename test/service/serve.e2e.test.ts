@@ -3,10 +3,11 @@
  * failure becomes an incident that pages, the status page and the API serve the store with roles
  * enforced, and a stop in the middle of a drill tears the drill down and closes the job run as aborted.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import type { AccountConfig } from '../../src/config/schema.js';
@@ -18,6 +19,7 @@ import { startService, type RunningService } from '../../src/service/serve.js';
 import { createToken } from '../../src/service/tokens.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
+const CHROMIUM = '/usr/bin/chromium';
 let sandbox: TestSandbox;
 let dir: string;
 let restoreEnv: () => void;
@@ -96,7 +98,8 @@ describe('vigil serve', () => {
     const page = await fetch(`${service.url}/`);
     const html = await page.text();
     expect(page.status).toBe(200);
-    expect(html).toContain('Restore drill analytics-prod failed');
+    expect(html).toContain('Degraded backup and recovery');
+    expect(html).not.toContain('relation &quot;learners&quot;');
     expect(html).toContain('SCORM Cloud Website');
 
     const oncall = await createToken(store.tokens, { name: 'pager', role: 'oncall' }, { actor: 'test', reason: 'e2e', clock: app.clock });
@@ -121,6 +124,21 @@ describe('vigil serve', () => {
     const overview = await fetch(`${service.url}/overview`, { headers: { cookie: (signIn.headers.get('set-cookie') ?? '').split(';')[0] as string } });
     expect(overview.status).toBe(200);
     expect(await overview.text()).toContain('analytics-prod');
+
+    // The status page in a real browser, showing what the sandbox run produced.
+    if (existsSync(CHROMIUM)) {
+      const asRoot = process.getuid?.() === 0;
+      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: !asRoot, args: asRoot ? ['--no-sandbox'] : [] });
+      try {
+        const tab = await browser.newPage();
+        await tab.goto(`${service.url}/`);
+        expect(await tab.locator('body').innerText()).toContain('Degraded backup and recovery');
+        mkdirSync('.vitest/screenshots', { recursive: true });
+        await tab.screenshot({ path: '.vitest/screenshots/serve-status-page.png', fullPage: true });
+      } finally {
+        await browser.close();
+      }
+    }
   }, 240_000);
 
   it('stopping during a drill tears the drill down and records the job run as aborted', async () => {

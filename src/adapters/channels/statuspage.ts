@@ -18,7 +18,7 @@ import {
   type MaintenanceEvent,
   type MaintenanceNotification,
 } from '../../incidents/delivery.js';
-import { isOpen, type IncidentSeverity, type IncidentState } from '../../incidents/types.js';
+import { isAutomaticActor, isOpen, type IncidentSeverity, type IncidentState } from '../../incidents/types.js';
 import { asDeliveryError, httpFailure } from './failures.js';
 import { EVENT_LABELS, truncate } from './render.js';
 
@@ -90,6 +90,11 @@ function applied(incident: PageIncident): string[] {
 
 function vigilMetadata(subject: Record<string, string>, before: string[], notificationId: string): { vigil: Record<string, string> } {
   return { vigil: { ...subject, notifications: JSON.stringify([...before, notificationId].slice(-REMEMBERED)) } };
+}
+
+/** A person's reason goes on the page after the sentence; a rule's explanation is internal. */
+function publicReason(n: IncidentNotification): string {
+  return isAutomaticActor(n.actor) ? '' : n.reason;
 }
 
 function body(sentence: string, reason: string): string {
@@ -192,10 +197,10 @@ export function createStatuspageChannel(config: StatuspageConfig): Channel {
       if (!isOpen(incident.state) || !config.severities.includes(incident.severity)) return refs;
       const created = await request<PageIncident>('POST', '/incidents', {
         incident: {
-          name: incident.title,
+          name: incident.publicTitle ?? incident.title,
           status: PAGE_STATUS[incident.state],
           impact_override: config.impacts[incident.severity],
-          body: body(PUBLIC_SENTENCES.opened as string, n.reason),
+          body: body(PUBLIC_SENTENCES.opened as string, publicReason(n)),
           components: await statuses(incident.components, severityStatus),
           component_ids: await componentIds(incident.components),
           deliver_notifications: true,
@@ -206,7 +211,7 @@ export function createStatuspageChannel(config: StatuspageConfig): Channel {
     }
     const change: Record<string, unknown> = {
       status: PAGE_STATUS[incident.state],
-      body: body(incidentSentence(config, n), n.reason),
+      body: body(incidentSentence(config, n), publicReason(n)),
       deliver_notifications: true,
       metadata: vigilMetadata(subject, applied(existing), n.id),
     };

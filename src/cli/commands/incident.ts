@@ -85,11 +85,12 @@ export function incidentCommand(ctx: CommandContext): Command {
     .option('--non-essential', 'a service not essential to main functionality is unavailable or degraded (Sev3)')
     .option('--cosmetic', 'a minor or cosmetic issue, or a feature request (Sev4)')
     .option('--commander <name>', 'who leads the response')
+    .option('--public-title <text>', 'what the public status pages call it, when --title is internal')
     .option('--investigating', 'work has already begun')
     .option('--reason <text>', 'why you are opening it (required)')
     .option('--actor <name>', 'who you are (default: $VIGIL_ACTOR or $USER)')
     .addOption(outputOption())
-    .action(async (opts: Output & { title: string; components?: string; severity?: string; unavailable?: boolean; degraded?: boolean; nonEssential?: boolean; cosmetic?: boolean; commander?: string; investigating?: boolean; reason?: string; actor?: string }, command: Command) => {
+    .action(async (opts: Output & { title: string; components?: string; severity?: string; unavailable?: boolean; degraded?: boolean; nonEssential?: boolean; cosmetic?: boolean; commander?: string; publicTitle?: string; investigating?: boolean; reason?: string; actor?: string }, command: Command) => {
       const answered = opts.unavailable || opts.degraded || opts.nonEssential || opts.cosmetic;
       const problems = requireReason(opts.reason);
       if (opts.severity === undefined && !answered) problems.push({ file: 'arguments', path: '', message: 'give --severity sev1-sev4, or answer one of --unavailable, --degraded, --non-essential, --cosmetic' });
@@ -104,6 +105,7 @@ export function incidentCommand(ctx: CommandContext): Command {
           ? { answers: { unavailable: Boolean(opts.unavailable), substantiallyDegraded: Boolean(opts.degraded), nonEssentialDegraded: Boolean(opts.nonEssential), cosmetic: Boolean(opts.cosmetic) } }
           : {}),
         ...(opts.commander ? { commander: opts.commander } : {}),
+        ...(opts.publicTitle ? { publicTitle: opts.publicTitle } : {}),
         investigating: Boolean(opts.investigating),
         actor: actorOf(ctx, opts.actor),
         reason: opts.reason as string,

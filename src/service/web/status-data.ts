@@ -14,7 +14,7 @@ import type { Clock } from '../../core/clock.js';
 import { MINUTE_MS } from '../../core/clock.js';
 import type { ComponentStatus } from '../../incidents/delivery.js';
 import type { ProbeState } from '../../incidents/probes.js';
-import type { Incident, IncidentSeverity, IncidentState, TimelineEntry } from '../../incidents/types.js';
+import { isAutomaticActor, type Incident, type IncidentSeverity, type IncidentState, type TimelineEntry } from '../../incidents/types.js';
 import type { MaintenanceWindow } from '../../store/incident-types.js';
 import type { Store } from '../../store/types.js';
 import { utcText } from './format.js';
@@ -329,14 +329,15 @@ function updateView(entry: TimelineEntry): IncidentUpdateView {
     const impact = SEVERITY_COMPONENT_STATUS[change.to];
     [label, text] = ['Update', `We have reassessed the impact of this incident as ${impact ? STATUS_LABELS[impact].toLowerCase() : 'minor'}.`];
   }
-  return { at: entry.at, atText: utcText(entry.at), label, text, reason: entry.reason };
+  // A person's reason is written for the public update; an automatic one (a rule's explanation) is not.
+  return { at: entry.at, atText: utcText(entry.at), label, text, reason: isAutomaticActor(entry.actor) ? '' : entry.reason };
 }
 
 function incidentView(p: PublicIncident): PublicIncidentView {
   const impact = SEVERITY_COMPONENT_STATUS[p.severity] ?? 'unknown';
   return {
     id: p.incident.id,
-    title: p.incident.title,
+    title: p.incident.publicTitle ?? p.incident.title,
     impact,
     impactLabel: STATUS_LABELS[impact],
     stateLabel: PUBLIC_STATE_LABELS[p.state],
