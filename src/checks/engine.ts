@@ -2,10 +2,16 @@
  * Runs check definitions over accounts and regions: lists the subjects each check judges, fetches
  * what its evaluator needs once, and streams one result per resource. Anything that could not be
  * read becomes an `error` result naming what and why; it never becomes a pass or a fail.
+ *
+ * Units (one check in one account-region, one account, or the run) are scheduled round-robin across
+ * account-regions, with only a few of one account-region running at once and a deadline on each: a
+ * region that hangs holds a few workers until its calls time out, while every other region goes on.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AccountConfig } from '../config/schema.js';
 import { ExternalServiceError } from '../core/errors.js';
 import { errorVerdict, notApplicable, type CheckResult, type Verdict } from '../core/results.js';
+import type { UnavailableAccount } from './accounts.js';
 import type { CheckDefinition } from './definitions.js';
 import type { EvalContext, Evaluator, NeedLoader } from './evaluator.js';
 import { IAM_NEED_READS, IAM_NEEDS } from './iam/index.js';
@@ -39,6 +45,8 @@ export function inventoryReads(check: CheckDefinition, evaluator: Evaluator<Reco
 export interface EvaluationPlan {
   checks: CheckDefinition[];
   accounts: AccountConfig[];
+  /** Accounts that cannot be scanned: every check gets an `error` result there, with the reason. */
+  unavailable?: UnavailableAccount[];
   /** Only these regions, when given. */
   regions?: string[];
   scope: Scope;
@@ -56,9 +64,19 @@ export interface EngineDeps {
   now: Date;
   /** When each result was produced. */
   clock: () => Date;
-  /** How many units (an account-region, an account, or the run) are evaluated at once. */
+  /** How many units (a check in an account-region, an account, or the run) are evaluated at once; 16 by default. */
   concurrency?: number;
+  /** How many units of one account-region (or one account) at once; 4 by default. */
+  scopeConcurrency?: number;
+  /** A unit still running after this long gets one `error` result; 15 minutes by default. */
+  unitTimeoutMs?: number;
+  /** Waits `ms` unless aborted; injected so tests never wait. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
+
+export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_SCOPE_CONCURRENCY = 4;
+export const DEFAULT_UNIT_TIMEOUT_MS = 15 * 60_000;
 
 export interface UnitProgress {
   checkId: string;
@@ -71,14 +89,25 @@ interface Unit {
   level: Level;
   account?: AccountConfig;
   region: string;
+  /** Why the account cannot be scanned, when it cannot. */
+  unavailable?: string;
 }
 
-/** The units a plan covers at each level: every account-region, every account, and the run itself. */
+/**
+ * The units a plan covers at each level: every account-region, every account, and the run itself.
+ * An unavailable account whose regions are unknown gets its region-level units filed under `global`.
+ */
 export function planUnits(plan: EvaluationPlan): Unit[] {
   const units: Unit[] = [];
+  const wanted = (region: string) => !plan.regions || plan.regions.includes(region);
   for (const account of plan.accounts) {
-    for (const region of account.regions) if (!plan.regions || plan.regions.includes(region)) units.push({ level: 'region', account, region });
+    for (const region of account.regions) if (wanted(region)) units.push({ level: 'region', account, region });
     units.push({ level: 'account', account, region: GLOBAL_REGION });
+  }
+  for (const { account, reason } of plan.unavailable ?? []) {
+    const regions = account.regions.length > 0 ? account.regions.filter(wanted) : [GLOBAL_REGION];
+    for (const region of regions) units.push({ level: 'region', account, region, unavailable: reason });
+    units.push({ level: 'account', account, region: GLOBAL_REGION, unavailable: reason });
   }
   units.push({ level: 'global', region: GLOBAL_REGION });
   return units;
@@ -92,20 +121,91 @@ export function countEvaluations(plan: EvaluationPlan): number {
 
 /** Evaluates the plan, handing each batch of results (one check in one unit) to `onBatch`. */
 export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: (batch: CheckResult[], unit: UnitProgress) => Promise<void> | void): Promise<void> {
-  const work: Array<{ check: CheckDefinition; unit: Unit }> = [];
-  // Grouped by unit, so the lists a unit's checks share are fetched while they are still needed.
+  // One queue per account-region (or account, or the run), each in unit order, so the lists a unit's
+  // checks share are fetched while they are still needed.
+  const queues = new Map<string, Array<{ check: CheckDefinition; unit: Unit }>>();
   for (const unit of planUnits(plan)) {
-    for (const check of plan.checks) if (subjectKind(check.resource).level === unit.level) work.push({ check, unit });
+    const key = `${unit.account?.id ?? NO_ACCOUNT}|${unit.region}`;
+    const queue = queues.get(key) ?? [];
+    for (const check of plan.checks) if (subjectKind(check.resource).level === unit.level) queue.push({ check, unit });
+    queues.set(key, queue);
   }
-  let next = 0;
-  const worker = async () => {
-    while (next < work.length) {
-      const { check, unit } = work[next++] as { check: CheckDefinition; unit: Unit };
-      const batch = await evaluateUnit(check, unit, plan, deps);
-      await onBatch(batch, { checkId: check.id, accountId: unit.account?.id ?? NO_ACCOUNT, region: unit.region, results: batch.length });
+  const timeoutMs = deps.unitTimeoutMs ?? DEFAULT_UNIT_TIMEOUT_MS;
+  const sleep = deps.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }));
+  await runRoundRobin(queues, { concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY, perQueue: deps.scopeConcurrency ?? DEFAULT_SCOPE_CONCURRENCY }, async ({ check, unit }) => {
+    const batch = await withDeadline(evaluateUnit(check, unit, plan, deps), timeoutMs, sleep, () => timedOut(check, unit, deps, timeoutMs));
+    await onBatch(batch, { checkId: check.id, accountId: unit.account?.id ?? NO_ACCOUNT, region: unit.region, results: batch.length });
+  });
+}
+
+/**
+ * Runs every queue's items, at most `concurrency` at once and `perQueue` of one queue at once, taking
+ * the next item from the queues in turn. The first failure stops new work and is thrown.
+ */
+export function runRoundRobin<T>(queues: ReadonlyMap<string, T[]>, limits: { concurrency: number; perQueue: number }, run: (item: T) => Promise<void>): Promise<void> {
+  const order = [...queues.keys()].filter((key) => (queues.get(key) as T[]).length > 0);
+  const pending = new Map(order.map((key) => [key, [...(queues.get(key) as T[])]]));
+  const running = new Map<string, number>();
+  const concurrency = Math.max(1, limits.concurrency);
+  const perQueue = Math.max(1, limits.perQueue);
+  let active = 0;
+  let cursor = 0;
+  let failed = false;
+  const take = (): [string, T] | undefined => {
+    for (let i = 0; i < order.length; i++) {
+      const index = (cursor + i) % order.length;
+      const key = order[index] as string;
+      if ((running.get(key) ?? 0) >= perQueue) continue;
+      const queue = pending.get(key) as T[];
+      const item = queue.shift() as T;
+      if (queue.length === 0) {
+        order.splice(index, 1);
+        cursor = order.length === 0 ? 0 : index % order.length;
+      } else {
+        cursor = (index + 1) % order.length;
+      }
+      return [key, item];
     }
+    return undefined;
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency ?? 4, work.length)) }, worker));
+  return new Promise<void>((resolve, reject) => {
+    const launch = () => {
+      if (failed) return;
+      while (active < concurrency) {
+        const next = take();
+        if (!next) break;
+        const [key, item] = next;
+        active += 1;
+        running.set(key, (running.get(key) ?? 0) + 1);
+        run(item).then(
+          () => {
+            active -= 1;
+            running.set(key, (running.get(key) as number) - 1);
+            launch();
+          },
+          (err: unknown) => {
+            failed = true;
+            reject(err);
+          },
+        );
+      }
+      if (active === 0 && order.length === 0) resolve();
+    };
+    launch();
+  });
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** The work's result, or `onTimeout()` once `ms` pass first; the timer never outlives the work. */
+async function withDeadline<T>(work: Promise<T>, ms: number, sleep: (ms: number, signal: AbortSignal) => Promise<void>, onTimeout: () => T): Promise<T> {
+  const timer = new AbortController();
+  try {
+    const first = await Promise.race([work, sleep(ms, timer.signal).then(() => TIMED_OUT)]);
+    return first === TIMED_OUT ? onTimeout() : (first as T);
+  } finally {
+    timer.abort();
+  }
 }
 
 export function sinceKey(checkId: string, accountId: string, region: string): string {
@@ -120,14 +220,12 @@ function reasonOf(err: unknown): string {
 /** Global checks (Vault) are not about an AWS account; they get a placeholder the store can key. */
 const NO_ACCOUNT_CONFIG: AccountConfig = { id: NO_ACCOUNT, name: 'none', regions: [GLOBAL_REGION] };
 
-async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: EvaluationPlan, deps: EngineDeps): Promise<CheckResult[]> {
-  const evaluator = deps.evaluators.get(check.evaluator) as Evaluator<Record<string, unknown>>;
+/** How a unit names itself and files its results. */
+function frameOf(check: CheckDefinition, unit: Unit, deps: EngineDeps) {
   const kind = subjectKind(check.resource);
   const account = unit.account ?? NO_ACCOUNT_CONFIG;
   const region = unit.region;
-  const where = unit.level === 'global' ? 'the run' : unit.level === 'account' ? `account ${account.id}` : `${account.id}/${region}`;
-  const scope = check.scope ?? plan.scope;
-  const window: ListWindow = { since: plan.since?.get(sinceKey(check.id, account.id, region)), now: deps.now };
+  const where = unit.level === 'global' ? 'the run' : unit.level === 'account' || region === GLOBAL_REGION ? `account ${account.id}` : `${account.id}/${region}`;
   const result = (subject: { resource: string; name: string }, { about, ...verdict }: Verdict): CheckResult => ({
     ...verdict,
     ...(about ?? subject),
@@ -140,6 +238,21 @@ async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: Evaluation
     remediation: check.remediation,
   });
   const whole = { resource: `aws:${account.id}:${region}:${check.resource}`, name: `${kind.plural} in ${where}` };
+  return { kind, account, region, where, result, whole };
+}
+
+function timedOut(check: CheckDefinition, unit: Unit, deps: EngineDeps, timeoutMs: number): CheckResult[] {
+  const { kind, where, result, whole } = frameOf(check, unit, deps);
+  const limit = timeoutMs % 60_000 === 0 ? `${timeoutMs / 60_000} min` : `${timeoutMs / 1000} s`;
+  return [result(whole, errorVerdict(`Could not judge ${kind.plural} in ${where}: not finished within ${limit} (aws.scopeTimeoutMs).`, {}))];
+}
+
+async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: EvaluationPlan, deps: EngineDeps): Promise<CheckResult[]> {
+  const evaluator = deps.evaluators.get(check.evaluator) as Evaluator<Record<string, unknown>>;
+  const { kind, account, region, where, result, whole } = frameOf(check, unit, deps);
+  if (unit.unavailable !== undefined) return [result(whole, errorVerdict(`Could not list ${kind.plural} in ${where}: ${unit.unavailable}.`, {}))];
+  const scope = check.scope ?? plan.scope;
+  const window: ListWindow = { since: plan.since?.get(sinceKey(check.id, account.id, region)), now: deps.now };
 
   let subjects: Resource[];
   try {

@@ -8,9 +8,12 @@ import { checkCommand } from './commands/check.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { drillCommand } from './commands/drill.js';
+import { evidenceCommand } from './commands/evidence.js';
+import { attestCommand, waiveCommand } from './commands/evidence-records.js';
 import { incidentCommand } from './commands/incident.js';
 import { maintenanceCommand } from './commands/maintenance.js';
 import { probeCommand } from './commands/probe.js';
+import { reportCommand } from './commands/report.js';
 import { iamPolicyCommand } from './commands/iam-policy.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { serveCommand } from './commands/serve.js';
@@ -36,7 +39,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => ctx.io.out(s.trimEnd()), writeErr: (s) => ctx.io.err(s.trimEnd()) });
 
-  for (const command of [configCommand(ctx), accountsCommand(ctx), checkCommand(ctx), drillCommand(ctx), incidentCommand(ctx), maintenanceCommand(ctx), probeCommand(ctx), iamPolicyCommand(ctx), scheduleCommand(ctx), serveCommand(ctx), tokenCommand(ctx), sandboxCommand(ctx), demoCommand(ctx)]) program.addCommand(command);
+  for (const command of [configCommand(ctx), accountsCommand(ctx), checkCommand(ctx), drillCommand(ctx), incidentCommand(ctx), maintenanceCommand(ctx), probeCommand(ctx), reportCommand(ctx), evidenceCommand(ctx), attestCommand(ctx), waiveCommand(ctx), iamPolicyCommand(ctx), scheduleCommand(ctx), serveCommand(ctx), tokenCommand(ctx), sandboxCommand(ctx), demoCommand(ctx)]) program.addCommand(command);
 
   // Commander's usage errors exit 1 by default; bad input is 2 here, everywhere.
   const strict = (command: Command) => {

@@ -56,6 +56,20 @@ const timeoutMs = z.number().int().min(100).max(120_000).default(10_000);
 export const tagSelectorSchema = z.record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]));
 export type TagSelector = z.output<typeof tagSelectorSchema>;
 
+/**
+ * One line of the statement of applicability. The control's existence is checked against the framework
+ * file where the report is built (src/evidence/applicability.ts): the schema reads no files.
+ */
+export const applicabilitySchema = z
+  .strictObject({
+    control: z.string().regex(/^A\.[5-8]\.\d{1,2}$/, 'expected an ISO/IEC 27001:2022 Annex A control such as A.7.1'),
+    applicable: z.boolean(),
+    /** Why; required when the control does not apply, since an auditor will ask. */
+    justification: z.string().trim().min(1).optional(),
+  })
+  .refine((a) => a.applicable || a.justification !== undefined, { message: 'say why the control does not apply (justification)', path: ['justification'] });
+export type ApplicabilityStatement = z.output<typeof applicabilitySchema>;
+
 export const accountConfigSchema = z.strictObject({
   id: accountId,
   name: z.string().min(1),
@@ -67,6 +81,42 @@ export const accountConfigSchema = z.strictObject({
   drRegion: region.optional(),
 });
 export type AccountConfig = z.output<typeof accountConfigSchema>;
+
+/**
+ * The rate-limit scopes Vigil paces, each per account and region (IAM and Organizations per account):
+ * a service whose read calls share one bucket, or one API with its own limit. The published defaults,
+ * with their sources, are in src/adapters/aws/rate-limits.ts.
+ */
+export const RATE_LIMIT_SCOPES = ['ec2', 'rds', 'cloudtrail', 'cloudtrail:LookupEvents', 'guardduty', 'iam', 's3', 'organizations', 'sts'] as const;
+export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
+const rateLimitSchema = z.strictObject({
+  ratePerSecond: z.number().positive().max(10_000),
+  burst: z.number().int().min(1).max(10_000),
+});
+
+/**
+ * Accounts found through AWS Organizations (ListAccounts from the management account, or from the
+ * role named by `managementRoleArn`). Explicit `accounts:` entries may sit alongside: an account listed
+ * there is scanned with its own settings (role, regions, DR region) and is never dropped by `include`
+ * or `exclude`, which apply to discovered accounts only; every other active account of the
+ * organization is scanned with the settings below. An account that Organizations reports as
+ * suspended or closed gets `error` results, listed or not.
+ */
+export const organizationConfigSchema = z.strictObject({
+  discover: z.literal(true),
+  /** The role Vigil assumes in each discovered account: a name, or a path and name (`audit/VigilAudit`). */
+  roleName: z.string().regex(/^([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/, 'expected a role name such as VigilAudit').default('VigilAudit'),
+  externalId: z.string().min(2).optional(),
+  /** A role to assume for ListAccounts (the management or a delegated administrator account); the base credentials when absent. */
+  managementRoleArn: roleArn.optional(),
+  /** Only these accounts (all of the organization when absent). */
+  include: z.array(accountId).min(1).optional(),
+  exclude: z.array(accountId).default([]),
+  /** The regions to scan in each account, or `enabled`: the regions each account has enabled (EC2 DescribeRegions). */
+  regions: z.union([z.literal('enabled'), z.array(region).min(1)]),
+  drRegion: region.optional(),
+});
+export type OrganizationConfig = z.output<typeof organizationConfigSchema>;
 
 export const configSchema = z
   .strictObject({
@@ -85,9 +135,22 @@ export const configSchema = z
         requestTimeoutMs: z.number().int().min(100).max(300_000).default(20_000),
         maxAttempts: z.number().int().min(1).max(20).default(5),
         roleSessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/).default('vigil'),
+        /**
+         * How long one check may take in one account and region before it is reported as `error`;
+         * 15 minutes when absent. A region that does not answer fails sooner, after two request timeouts.
+         */
+        scopeTimeoutMs: z.number().int().min(1_000).max(3_600_000).optional(),
+        /** AWS calls in flight at once across all accounts and regions; 64 when absent. */
+        maxInFlight: z.number().int().min(1).max(1_024).optional(),
+        /** Overrides of the published rate limits, per scope (see RATE_LIMIT_SCOPES). */
+        rateLimits: z
+          .strictObject(Object.fromEntries(RATE_LIMIT_SCOPES.map((scope) => [scope, rateLimitSchema.optional()])) as Record<RateLimitScope, z.ZodOptional<typeof rateLimitSchema>>)
+          .optional(),
       })
       .prefault({}),
-    accounts: z.array(accountConfigSchema).min(1, 'list at least one account'),
+    /** At least one account here, or `organization` to discover them. */
+    accounts: z.array(accountConfigSchema).default([]),
+    organization: organizationConfigSchema.optional(),
     scope: z
       .strictObject({
         /** A resource is in scope when it matches any include selector (all resources when empty)... */
@@ -130,6 +193,35 @@ export const configSchema = z
       .prefault({}),
     /** HTTP probes of the platform's public endpoints: they set status-page components and raise probe-failed signals. */
     probes: probesConfigSchema.default([]),
+    /** ISO 27001 evidence: the statement of applicability (controls not listed apply). */
+    evidence: z
+      .strictObject({
+        /**
+         * The Ed25519 private key (PEM) that signs ledger checkpoints: a file path (relative to this
+         * file) or a Vault reference whose secret is the PEM. Never the PEM itself: config is shared.
+         */
+        signingKey: z
+          .string()
+          .min(1)
+          .refine((v) => !v.includes('-----BEGIN'), 'keep the private key in a file or in Vault (vault:secret/data/vigil#ledger_signing_key), not in the config')
+          .optional(),
+        /** A name for the signing key, recorded with each checkpoint; defaults to one derived from its fingerprint. */
+        keyId: z.string().regex(/^[\w.:@/-]{1,64}$/, 'expected a short name such as ledger-2026').optional(),
+        /** Public keys (PEM files, relative to this file, or PEM text) whose checkpoint signatures `vigil evidence verify` accepts. */
+        trustedKeys: z.array(z.string().min(1)).default([]),
+        applicability: z
+          .array(applicabilitySchema)
+          .default([])
+          .superRefine((lines, ctx) => {
+            const seen = new Map<string, number>();
+            lines.forEach((line, index) => {
+              const first = seen.get(line.control);
+              if (first !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'control'], message: `${line.control} is listed twice (also applicability[${first}])` });
+              seen.set(line.control, index);
+            });
+          }),
+      })
+      .prefault({}),
     integrations: z
       .strictObject({
         vault: z
@@ -210,6 +302,14 @@ export const configSchema = z
   .superRefine(
     (raw, ctx) => {
       const accounts = Array.isArray(raw.accounts) ? (raw.accounts as Array<Partial<AccountConfig>>) : [];
+      const organization = raw.organization as Partial<OrganizationConfig> | undefined;
+      // A non-list is reported by the field itself.
+      if ((raw.accounts === undefined || (Array.isArray(raw.accounts) && accounts.length === 0)) && !organization) {
+        ctx.addIssue({ code: 'custom', path: ['accounts'], message: 'list at least one account, or discover them with organization' });
+      }
+      if (organization && Array.isArray(organization.regions) && typeof organization.drRegion === 'string' && !organization.regions.includes(organization.drRegion)) {
+        ctx.addIssue({ code: 'custom', path: ['organization', 'drRegion'], message: `the DR region must be one of the regions (${organization.regions.join(', ')})` });
+      }
       const seen = new Map<string, number>();
       accounts.forEach((account, index) => {
         if (typeof account?.id !== 'string') return;

@@ -81,11 +81,11 @@ export async function runJob(deps: JobDeps, job: Job, request: JobRequest): Prom
 }
 
 async function runChecksJob(deps: JobDeps, checkIds: string[], request: JobRequest): Promise<JobOutcome> {
-  const [{ runChecks }, { createAwsInventory }] = await Promise.all([import('../checks/run.js'), import('../adapters/aws/inventory-all.js')]);
+  const [{ runChecks }, { createAwsInventory }, { accountSource }] = await Promise.all([import('../checks/run.js'), import('../adapters/aws/inventory-all.js'), import('../adapters/aws/accounts.js')]);
   const { app } = deps;
   const outcome = await runChecks(
     { checkIds, trigger: request.trigger, actor: request.actor, reason: request.reason },
-    { config: app.config, checks: deps.checks, evaluators: EVALUATORS, inventory: createAwsInventory(app.aws(), app.vault()), store: app.store(), clock: app.clock },
+    { config: app.config, checks: deps.checks, evaluators: EVALUATORS, inventory: createAwsInventory(app.aws(), app.vault()), store: app.store(), clock: app.clock, accounts: accountSource(app.aws(), app.config) },
   );
   const handedOff = await handOff(deps);
   // Failing checks are findings, not a failed job: they raise their own signals and fill the reports.

@@ -205,6 +205,74 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'evidence ledger',
+    // Append-only by convention and proven by the chain: each row's hash covers its content and the
+    // previous row's hash (src/evidence/ledger.ts). `data` is the record as canonical JSON, so the
+    // verifier hashes the stored text as it is. seq is assigned by the writer inside its transaction.
+    sql: `
+      CREATE TABLE ledger (
+        seq INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        data TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE INDEX ledger_at ON ledger (at);
+      CREATE INDEX ledger_kind ON ledger (kind, seq);
+    `,
+  },
+  {
+    version: 7,
+    name: 'attestations, waivers, and the index evidence reports count from',
+    // Append-only: a waiver is revoked by adding a revocation, never by editing the waiver, so a report
+    // over any past period sees the waivers as they stood then. A file attested is kept by its owner;
+    // only its name, size and SHA-256 are recorded.
+    sql: `
+      CREATE TABLE attestations (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        control TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        file_name TEXT,
+        file_sha256 TEXT,
+        file_bytes INTEGER,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        expires_at TEXT
+      );
+      CREATE INDEX attestations_control ON attestations (control, at);
+
+      CREATE TABLE waivers (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        check_id TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        until_at TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL
+      );
+      CREATE INDEX waivers_check ON waivers (check_id, until_at);
+
+      CREATE TABLE waiver_revocations (
+        waiver_id TEXT PRIMARY KEY REFERENCES waivers (id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL
+      );
+
+      -- Reports count a period's results from this index alone (a year of hourly checks is a million
+      -- rows; the table's rows carry facts and messages ten times the size), and a month's report over
+      -- a store holding years reads only that month.
+      CREATE INDEX check_results_evaluated ON check_results (evaluated_at, check_id, status, run_id, account_id, region);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -17,6 +17,8 @@ import type {
   SlaEventRecord,
   StoredIncident,
 } from './incident-types.js';
+import { incidentEntry, maintenanceEntry, notificationEntry } from './ledger-entries.js';
+import { appendInTransaction } from './sqlite-ledger.js';
 import type { Signal } from './types.js';
 
 interface IncidentRow {
@@ -64,7 +66,9 @@ export class SqliteIncidentStore implements IncidentStore {
         this.db
           .prepare('INSERT INTO incidents (id, seq, severity, state, reported_at, version, sla_swept_to, doc) VALUES (?, ?, ?, ?, ?, 1, ?, ?)')
           .run(write.incident.id, seq, write.incident.severity, write.incident.state, write.incident.reportedAt, swept, JSON.stringify(write.incident));
-        this.writeAttachments({ ...write, expectedVersion: 0 });
+        const slaEvents = this.writeAttachments({ ...write, expectedVersion: 0 });
+        const entry = incidentEntry(write.incident, 1, { newTimeline: write.incident.timeline, slaEvents, severityOrStateChanged: true });
+        if (entry) appendInTransaction(this.db, [entry]);
         return { incident: write.incident, version: 1, slaSweptTo: swept };
       })
       .immediate();
@@ -74,8 +78,8 @@ export class SqliteIncidentStore implements IncidentStore {
     return this.db
       .transaction(() => {
         const { incident } = write;
-        const current = this.db.prepare('SELECT version, sla_swept_to FROM incidents WHERE id = ?').get(incident.id) as
-          | { version: number; sla_swept_to: string }
+        const current = this.db.prepare('SELECT version, sla_swept_to, severity, state, doc FROM incidents WHERE id = ?').get(incident.id) as
+          | { version: number; sla_swept_to: string; severity: string; state: string; doc: string }
           | undefined;
         if (!current) throw new ConflictError(`incident ${incident.id} does not exist`);
         if (current.version !== write.expectedVersion) {
@@ -86,13 +90,22 @@ export class SqliteIncidentStore implements IncidentStore {
         this.db
           .prepare('UPDATE incidents SET severity = ?, state = ?, reported_at = ?, version = ?, sla_swept_to = ?, doc = ? WHERE id = ?')
           .run(incident.severity, incident.state, incident.reportedAt, version, swept, JSON.stringify(incident), incident.id);
-        this.writeAttachments(write);
+        const slaEvents = this.writeAttachments(write);
+        // The timeline only grows, so what this write added is what lies past the stored one.
+        const before = (JSON.parse(current.doc) as Incident).timeline.length;
+        const entry = incidentEntry(incident, version, {
+          newTimeline: incident.timeline.slice(before),
+          slaEvents,
+          severityOrStateChanged: current.severity !== incident.severity || current.state !== incident.state,
+        });
+        if (entry) appendInTransaction(this.db, [entry]);
         return { incident, version, slaSweptTo: swept };
       })
       .immediate();
   }
 
-  private writeAttachments(write: IncidentWrite): void {
+  /** Writes the change's outbox rows, routes and SLA events; returns the SLA events not recorded before. */
+  private writeAttachments(write: IncidentWrite): SlaEventRecord[] {
     const { incident } = write;
     const key = this.db.prepare('INSERT OR IGNORE INTO incident_keys (key, incident_id) VALUES (?, ?)');
     for (const k of incident.signalKeys) key.run(k, incident.id);
@@ -101,7 +114,7 @@ export class SqliteIncidentStore implements IncidentStore {
     const at = incident.timeline[incident.timeline.length - 1]?.at ?? incident.reportedAt;
     for (const r of write.routedSignals ?? []) route.run(r.id, r.action, incident.id, at);
     const sla = this.db.prepare('INSERT OR IGNORE INTO sla_events (id, incident_id, clock, severity, kind, threshold, at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const e of write.slaEvents ?? []) sla.run(e.id, e.incidentId, e.clock, e.severity, e.kind, e.threshold, e.at, e.dueAt);
+    return (write.slaEvents ?? []).filter((e) => sla.run(e.id, e.incidentId, e.clock, e.severity, e.kind, e.threshold, e.at, e.dueAt).changes > 0);
   }
 
   private insertOutbox(notifications: Notification[], hold?: (n: Notification) => boolean): void {
@@ -193,7 +206,9 @@ export class SqliteIncidentStore implements IncidentStore {
   async outboxDelivered(id: string, at: string, refs: ChannelRefs): Promise<void> {
     this.db
       .transaction(() => {
-        const row = this.db.prepare('SELECT subject_id, channel FROM outbox WHERE id = ?').get(id) as { subject_id: string; channel: string } | undefined;
+        const row = this.db.prepare('SELECT subject_id, channel, notification, attempts FROM outbox WHERE id = ?').get(id) as
+          | { subject_id: string; channel: string; notification: string; attempts: number }
+          | undefined;
         if (!row) throw new Error(`outboxDelivered: no message ${id}`);
         this.db
           .prepare("UPDATE outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1, last_error = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ?")
@@ -201,6 +216,7 @@ export class SqliteIncidentStore implements IncidentStore {
         this.db
           .prepare('INSERT INTO channel_refs (subject_id, channel, refs) VALUES (?, ?, ?) ON CONFLICT (subject_id, channel) DO UPDATE SET refs = excluded.refs')
           .run(row.subject_id, row.channel, JSON.stringify(refs));
+        appendInTransaction(this.db, [notificationEntry(JSON.parse(row.notification) as Notification, { status: 'delivered', at, attempts: row.attempts + 1 })]);
       })
       .immediate();
   }
@@ -213,8 +229,17 @@ export class SqliteIncidentStore implements IncidentStore {
 
   async outboxFailed(id: string, error: string): Promise<void> {
     this.db
-      .prepare("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?")
-      .run(error, id);
+      .transaction(() => {
+        const row = this.db.prepare('SELECT notification, attempts FROM outbox WHERE id = ?').get(id) as { notification: string; attempts: number } | undefined;
+        if (!row) return;
+        this.db
+          .prepare("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?")
+          .run(error, id);
+        // The interface carries no time for a failure; the wall clock says when it was recorded.
+        const at = new Date().toISOString();
+        appendInTransaction(this.db, [notificationEntry(JSON.parse(row.notification) as Notification, { status: 'failed', at, attempts: row.attempts + 1, error })]);
+      })
+      .immediate();
   }
 
   async outboxRequeue(ids: string[], now: string): Promise<number> {
@@ -275,6 +300,7 @@ export class SqliteIncidentStore implements IncidentStore {
             .run(saved.id, seq, saved.status, saved.startsAt, saved.endsAt, saved.version, JSON.stringify(saved));
         }
         this.insertOutbox(notifications);
+        appendInTransaction(this.db, [maintenanceEntry(saved, notifications, new Date().toISOString())]);
         return saved;
       })
       .immediate();

@@ -6,10 +6,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError, EnvironmentError } from '../core/errors.js';
+import { SqliteEvidenceStore } from './sqlite-evidence.js';
 import { SqliteIncidentStore } from './sqlite-incidents.js';
+import { appendInTransaction, SqliteLedgerStore } from './sqlite-ledger.js';
+import { actorOfTrigger, checkResultEntry, drillEntry, runEntry } from './ledger-entries.js';
 import { SqliteProbeStore } from './sqlite-probes.js';
 import { SqliteTokenStore } from './sqlite-tokens.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
+import { canonicalJson } from '../evidence/canonical.js';
+import type { NewLedgerEntry } from './ledger-types.js';
 import type { CheckResultRecord, DrillRecord, DrillStatus, RunFilter, RunRecord, RunStatus, Signal, Store } from './types.js';
 
 export const DB_FILE = 'vigil.db';
@@ -26,7 +31,7 @@ interface RunRow {
   summary: string;
 }
 
-interface ResultRow {
+export interface ResultRow {
   run_id: string;
   check_id: string;
   account_id: string;
@@ -48,6 +53,8 @@ export class SqliteStore implements Store {
   readonly incidents: SqliteIncidentStore;
   readonly probes: SqliteProbeStore;
   readonly tokens: SqliteTokenStore;
+  readonly evidence: SqliteEvidenceStore;
+  readonly ledger: SqliteLedgerStore;
   private readonly db: Database.Database;
 
   private constructor(file: string, db: Database.Database) {
@@ -56,6 +63,8 @@ export class SqliteStore implements Store {
     this.incidents = new SqliteIncidentStore(db);
     this.probes = new SqliteProbeStore(db);
     this.tokens = new SqliteTokenStore(db);
+    this.evidence = new SqliteEvidenceStore(db);
+    this.ledger = new SqliteLedgerStore(db);
   }
 
   /** Opens (creating if needed) the store in `dataDir` and applies pending migrations. */
@@ -93,7 +102,10 @@ export class SqliteStore implements Store {
     for (const migration of migrations) {
       if (migration.version <= current) continue;
       // Each migration and its bookkeeping row commit together: a crash leaves the previous version.
+      // The version is read again under the write lock: another process opening a fresh store at the
+      // same moment may have applied it first.
       this.db.transaction(() => {
+        if (this.currentVersion() >= migration.version) return;
         this.db.exec(migration.sql);
         this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, new Date().toISOString());
       }).immediate();
@@ -123,25 +135,42 @@ export class SqliteStore implements Store {
     const insert = this.db.prepare(
       'INSERT INTO check_results (run_id, seq, check_id, account_id, region, resource, resource_name, severity, status, message, facts, params, remediation, evaluated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    const runOf = this.db.prepare('SELECT actor, trigger FROM runs WHERE id = ?');
     this.db.transaction(() => {
       const seqByRun = new Map<string, number>();
+      const actorByRun = new Map<string, string>();
+      const entries: NewLedgerEntry[] = [];
       for (const r of results) {
         let seq = seqByRun.get(r.runId) ?? (next.get(r.runId) as { seq: number }).seq;
         seq += 1;
         seqByRun.set(r.runId, seq);
         insert.run(r.runId, seq, r.checkId, r.accountId, r.region, r.resource, r.name, r.severity, r.status, r.message, JSON.stringify(r.facts), JSON.stringify(r.params), r.remediation, r.evaluatedAt);
+        let actor = actorByRun.get(r.runId);
+        if (actor === undefined) {
+          const run = runOf.get(r.runId) as { actor: string | null; trigger: string } | undefined;
+          actor = actorOfTrigger(run?.actor, run?.trigger ?? 'cli');
+          actorByRun.set(r.runId, actor);
+        }
+        entries.push(checkResultEntry(r, seq, actor));
       }
+      appendInTransaction(this.db, entries);
     }).immediate();
   }
 
   async finishRun(id: string, status: Exclude<RunStatus, 'running'>, finishedAt: string, summary: Record<string, unknown>): Promise<RunRecord> {
-    const changed = this.db
-      .prepare("UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ? AND status = 'running'")
-      .run(status, finishedAt, JSON.stringify(summary), id).changes;
-    const run = await this.getRun(id);
-    if (!run) throw new Error(`finishRun: no run ${id}`);
-    if (changed === 0) throw new Error(`finishRun: run ${id} is already ${run.status}`);
-    return run;
+    return this.db
+      .transaction(() => {
+        const changed = this.db
+          .prepare("UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ? AND status = 'running'")
+          .run(status, finishedAt, JSON.stringify(summary), id).changes;
+        const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+        if (!row) throw new Error(`finishRun: no run ${id}`);
+        const run = toRun(row);
+        if (changed === 0) throw new Error(`finishRun: run ${id} is already ${run.status}`);
+        appendInTransaction(this.db, [runEntry(run)]);
+        return run;
+      })
+      .immediate();
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -211,13 +240,19 @@ export class SqliteStore implements Store {
 
   async createDrill(drill: DrillRecord): Promise<void> {
     this.db
-      .prepare(
-        `INSERT INTO drills (id, target, account_id, region, status, trigger, actor, reason, owner, started_at, heartbeat_at, finished_at,
-           recovery_point, restored_resource, phases, verification, measures, failure)
-         VALUES (@id, @target, @accountId, @region, @status, @trigger, @actor, @reason, @owner, @startedAt, @heartbeatAt, @finishedAt,
-           @recoveryPoint, @restoredResource, @phases, @verification, @measures, @failure)`,
-      )
-      .run(drillRow(drill));
+      .transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO drills (id, target, account_id, region, status, trigger, actor, reason, owner, started_at, heartbeat_at, finished_at,
+               recovery_point, restored_resource, phases, verification, measures, failure)
+             VALUES (@id, @target, @accountId, @region, @status, @trigger, @actor, @reason, @owner, @startedAt, @heartbeatAt, @finishedAt,
+               @recoveryPoint, @restoredResource, @phases, @verification, @measures, @failure)`,
+          )
+          .run(drillRow(drill));
+        // A drill is evidence once it has an outcome; one recorded already finished is too.
+        if (drill.status !== 'running') appendInTransaction(this.db, [drillEntry(drill)]);
+      })
+      .immediate();
   }
 
   async updateDrill(id: string, patch: Partial<Omit<DrillRecord, 'id'>>): Promise<DrillRecord> {
@@ -227,7 +262,8 @@ export class SqliteStore implements Store {
   private applyDrillPatch(id: string, patch: Partial<Omit<DrillRecord, 'id'>>): DrillRecord {
     const row = this.db.prepare('SELECT * FROM drills WHERE id = ?').get(id) as DrillRow | undefined;
     if (!row) throw new Error(`updateDrill: no drill ${id}`);
-    const next: DrillRecord = { ...toDrill(row), ...patch, id };
+    const previous = toDrill(row);
+    const next: DrillRecord = { ...previous, ...patch, id };
     this.db
       .prepare(
         `UPDATE drills SET status = @status, heartbeat_at = @heartbeatAt, finished_at = @finishedAt, recovery_point = @recoveryPoint,
@@ -235,6 +271,12 @@ export class SqliteStore implements Store {
          WHERE id = @id`,
       )
       .run(drillRow(next));
+    if (next.status !== 'running') {
+      // The entry that finishes a drill, and any later change to a finished drill's evidence (not a
+      // heartbeat), so the ledger's last word on a drill is its record as stored.
+      const entry = drillEntry(next);
+      if (previous.status === 'running' || canonicalJson(drillEntry(previous).data) !== canonicalJson(entry.data)) appendInTransaction(this.db, [entry]);
+    }
     return next;
   }
 
@@ -294,7 +336,7 @@ export class SqliteStore implements Store {
   }
 }
 
-interface DrillRow {
+export interface DrillRow {
   id: string;
   target: string;
   account_id: string;
@@ -338,7 +380,7 @@ function drillRow(d: DrillRecord): Record<string, unknown> {
   };
 }
 
-function toDrill(r: DrillRow): DrillRecord {
+export function toDrill(r: DrillRow): DrillRecord {
   return {
     id: r.id,
     target: r.target,
@@ -361,7 +403,7 @@ function toDrill(r: DrillRow): DrillRecord {
   };
 }
 
-function toResult(r: ResultRow): CheckResultRecord {
+export function toResult(r: ResultRow): CheckResultRecord {
   return {
     runId: r.run_id,
     checkId: r.check_id,

@@ -5,7 +5,9 @@
  */
 import type { CheckResult } from '../core/results.js';
 import type { ProbeStateStore } from '../incidents/probes.js';
+import type { EvidenceStore } from './evidence-types.js';
 import type { IncidentStore } from './incident-types.js';
+import type { LedgerStore } from './ledger-types.js';
 import type { TokenStore } from './token-types.js';
 
 export type RunKind = 'check' | 'drill' | 'report' | 'job';
@@ -125,6 +127,10 @@ export interface Store {
   readonly probes: ProbeStateStore;
   /** API tokens, as hashes. */
   readonly tokens: TokenStore;
+  /** Attestations, waivers, and the aggregate queries evidence reports are built from. */
+  readonly evidence: EvidenceStore;
+  /** The evidence ledger: every write above appends its entry in its own transaction. */
+  readonly ledger: LedgerStore;
 
   close(): Promise<void>;
 }

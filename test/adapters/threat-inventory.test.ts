@@ -1,12 +1,15 @@
 /**
  * The GuardDuty, CloudTrail and S3 reads of the threat checks, through the real SDK against the
  * sandbox: server-side finding criteria and batches, shadow trails, bucket exposure across accounts,
- * and LookupEvents paced on an injected clock.
+ * and LookupEvents paced by the clients' pacing on an injected clock.
  */
+import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-cloudtrail';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/adapters/aws/clients.js';
 import { AwsThreatInventory, toTrailEvent } from '../../src/adapters/aws/threat-inventory.js';
 import type { PacerClock } from '../../src/adapters/aws/pacer.js';
+import { PACING_MIDDLEWARE_NAME } from '../../src/adapters/aws/pacing.js';
 import { eventLookups } from '../../src/checks/threat/cloudtrail-events.js';
 import type { AccountConfig, VigilConfig } from '../../src/config/schema.js';
 import { DAY_MS } from '../../src/core/clock.js';
@@ -78,13 +81,14 @@ ${mediums}
 const AWS: VigilConfig['aws'] = { defaultRegion: 'us-east-1', connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 3, roleSessionName: 'vigil-test' };
 const PRODUCTION: AccountConfig = { id: '222222222222', name: 'production', roleArn: 'arn:aws:iam::222222222222:role/VigilAudit', externalId: 'test-external', regions: ['us-east-1'] };
 
-/** Sleeping moves virtual time at once: the pacing is measured, never waited for. */
+/** A timer moves virtual time at once: the pacing is measured, never waited for. */
 class InstantClock implements PacerClock {
   t = 1_000_000;
   now = () => this.t;
-  sleep = (ms: number) => {
+  timer = (ms: number, wake: () => void) => {
     this.t += ms;
-    return Promise.resolve();
+    setImmediate(wake);
+    return () => {};
   };
 }
 
@@ -162,19 +166,20 @@ describe('AwsThreatInventory against the sandbox', () => {
 
   it('paces LookupEvents to at most 2 per second per account and region, and falls back to event names when a source is busy', async () => {
     const clock = new InstantClock();
-    const inventory = new AwsThreatInventory(clients, { clock });
+    const paced = new AwsClients(AWS, process.env, { clock });
+    const inventory = new AwsThreatInventory(paced);
     const times: number[] = [];
-    clients.client('cloudtrail', PRODUCTION, 'us-east-1').middlewareStack.add(
-      (next) => (args) => {
-        times.push(clock.now());
-        return next(args);
-      },
-      { step: 'initialize', name: 'recordLookupTimes' },
-    );
+    // Recorded where a call leaves the pacer, as it goes on the wire.
+    const record: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => (args) => {
+      times.push(clock.now());
+      return next(args);
+    };
+    paced.client('cloudtrail', PRODUCTION, 'us-east-1').middlewareStack.addRelativeTo(record, { relation: 'after', toMiddleware: PACING_MIDDLEWARE_NAME, name: 'recordLookupTimes' });
     const before = await callCount('LookupEvents');
     const started = Date.now();
 
     const events = await inventory.cloudTrailEvents(PRODUCTION, 'us-east-1', { start: new Date(Date.now() - DAY_MS), lookups: eventLookups({ regional: true, global: true }) });
+    paced.destroy();
 
     const calls = (await callCount('LookupEvents')) - before;
     // 14 regional lookups; IAM: one page of the whole source, then its 25 event names.

@@ -2,7 +2,9 @@
  * The one place AWS clients are built: lazily, per account and region, with timeouts set, credentials
  * from the standard chain (AWS_PROFILE included) and AssumeRole into each account. Endpoints come from
  * the SDK's own overrides (AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>), so the same binary talks to
- * AWS or to any endpoint that speaks its protocols.
+ * AWS or to any endpoint that speaks its protocols. Every client carries the pacing middleware
+ * (pacing.ts): one pacer per rate-limit scope, a global cap on calls in flight, and no more calls to a
+ * service that stopped answering in an account and region.
  */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -14,10 +16,26 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MiddlewareStack } from '@smithy/types';
 import type { AccountConfig, VigilConfig } from '../../config/schema.js';
+import type { ExternalServiceError } from '../../core/errors.js';
+import { toExternalError } from './errors.js';
+import { Pacer, systemPacerClock, type PacerClock } from './pacer.js';
+import { PACING_MIDDLEWARE_OPTIONS, pacingMiddleware, ScopeHealth, type PacingDeps } from './pacing.js';
+import { rateLimits } from './rate-limits.js';
 
 export type AwsSettings = VigilConfig['aws'];
+
+export interface AwsClientsOptions {
+  /** The clock pacing and the not-answering cooldown run on; tests inject a virtual one. */
+  clock?: PacerClock;
+}
+
+export const DEFAULT_MAX_IN_FLIGHT = 64;
+/** Role sessions are renewed this long before they expire, as the SDK itself does. */
+const CREDENTIAL_REFRESH_MS = 5 * 60_000;
+/** A refused AssumeRole is not asked again for this long: a denied account would otherwise cost one per call. */
+const DENIED_COOLDOWN_MS = 60_000;
 
 const CLIENTS = {
   cloudtrail: CloudTrailClient,
@@ -40,11 +58,21 @@ export class AwsClients {
   private readonly base: AwsCredentialIdentityProvider;
   private readonly credentials = new Map<string, AwsCredentialIdentityProvider>();
   private readonly clients = new Map<string, unknown>();
+  private readonly clock: PacerClock;
+  /** Shared by every client: the rate-limit buckets and the in-flight cap span all accounts and regions. */
+  readonly pacer: Pacer;
+  readonly health: ScopeHealth;
+  private readonly pacing: PacingDeps;
 
   constructor(
     private readonly settings: AwsSettings,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    options: AwsClientsOptions = {},
   ) {
+    this.clock = options.clock ?? systemPacerClock;
+    this.pacer = new Pacer({ maxInFlight: settings.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, clock: this.clock });
+    this.health = new ScopeHealth({ clock: this.clock, requestTimeoutMs: settings.requestTimeoutMs });
+    this.pacing = { pacer: this.pacer, limits: rateLimits(settings.rateLimits), health: this.health };
     // Without throwOnRequestTimeout the handler only logs a warning when requestTimeout passes and
     // keeps waiting: one hanging region would stall a whole scan.
     this.handler = new NodeHttpHandler({
@@ -59,7 +87,8 @@ export class AwsClients {
   /** The client for a service in an account (and region, for regional services). Built on first use. */
   client<S extends AwsServiceName>(service: S, account: AccountConfig | undefined, region?: string): ClientOf<S> {
     const effectiveRegion = GLOBAL.has(service) ? this.settings.defaultRegion : (region ?? this.settings.defaultRegion);
-    const key = `${service}|${account?.id ?? 'base'}|${effectiveRegion}`;
+    // The role is part of the key: discovery may reach an account through another role than the scan.
+    const key = `${service}|${account?.id ?? 'base'}|${account?.roleArn ?? ''}|${effectiveRegion}`;
     let client = this.clients.get(key) as ClientOf<S> | undefined;
     if (!client) {
       const Client = CLIENTS[service] as unknown as new (config: Record<string, unknown>) => ClientOf<S>;
@@ -70,29 +99,63 @@ export class AwsClients {
         requestHandler: this.handler,
         ...(service === 's3' ? { forcePathStyle: this.forcePathStyle(), followRegionRedirects: true } : {}),
       });
+      const stack = (client as unknown as { middlewareStack: MiddlewareStack<object, object> }).middlewareStack;
+      stack.addRelativeTo(pacingMiddleware(this.pacing, { service, account: account?.id, region: effectiveRegion }), PACING_MIDDLEWARE_OPTIONS);
       this.clients.set(key, client);
     }
     return client;
   }
 
-  /** Credentials for an account: the base chain, or a cached, self-refreshing AssumeRole session. */
+  /**
+   * Credentials for an account: the base chain, or an AssumeRole session shared by every client of the
+   * account (one AssumeRole per account, renewed before it expires, rather than one per client). A
+   * refusal is typed as sts:AssumeRole and remembered for a minute.
+   */
   credentialsFor(account: AccountConfig | undefined): AwsCredentialIdentityProvider {
     if (!account?.roleArn) return this.base;
-    let provider = this.credentials.get(account.id);
+    const key = `${account.id}|${account.roleArn}|${account.externalId ?? ''}`;
+    let provider = this.credentials.get(key);
     if (!provider) {
-      provider = fromTemporaryCredentials({
-        masterCredentials: this.base,
-        params: {
-          RoleArn: account.roleArn,
-          RoleSessionName: this.settings.roleSessionName,
-          ...(account.externalId ? { ExternalId: account.externalId } : {}),
-          DurationSeconds: 3600,
-        },
-        clientConfig: { region: this.settings.defaultRegion, maxAttempts: this.settings.maxAttempts, requestHandler: this.handler },
-      });
-      this.credentials.set(account.id, provider);
+      provider = this.sharedSession(account, account.roleArn);
+      this.credentials.set(key, provider);
     }
     return provider;
+  }
+
+  private sharedSession(account: AccountConfig, roleArn: string): AwsCredentialIdentityProvider {
+    const assume = fromTemporaryCredentials({
+      masterCredentials: this.base,
+      params: {
+        RoleArn: roleArn,
+        RoleSessionName: this.settings.roleSessionName,
+        ...(account.externalId ? { ExternalId: account.externalId } : {}),
+        DurationSeconds: 3600,
+      },
+      clientConfig: { region: this.settings.defaultRegion, maxAttempts: this.settings.maxAttempts, requestHandler: this.handler },
+    });
+    let session: Promise<AwsCredentialIdentity> | undefined;
+    let expiresAt = Infinity;
+    let denied: { error: ExternalServiceError; until: number } | undefined;
+    return async () => {
+      if (denied && this.clock.now() < denied.until) throw denied.error;
+      if (!session || expiresAt - CREDENTIAL_REFRESH_MS <= Date.now()) {
+        expiresAt = Infinity;
+        const current = assume().then(
+          (identity) => {
+            expiresAt = identity.expiration?.getTime() ?? Infinity;
+            return identity;
+          },
+          (err: unknown) => {
+            const error = toExternalError(err, { service: 'sts', operation: 'AssumeRole', account: account.id });
+            if (session === current) session = undefined;
+            if (error.kind === 'access_denied') denied = { error, until: this.clock.now() + DENIED_COOLDOWN_MS };
+            throw error;
+          },
+        );
+        session = current;
+      }
+      return session;
+    };
   }
 
   private forcePathStyle(): boolean {

@@ -5,8 +5,12 @@ import type { AccountConfig } from '../../config/schema.js';
 import type { AwsClients } from './clients.js';
 import { awsCall } from './errors.js';
 
-/** IAM actions these functions call, for Vigil's own least-privilege policy. */
-export const IDENTITY_ACTIONS = ['sts:GetCallerIdentity', 'sts:AssumeRole', 'ec2:DescribeRegions'] as const;
+/**
+ * IAM actions these functions and account discovery (accounts.ts) call, for Vigil's own least-privilege
+ * policy. AssumeRole and ListAccounts are made by the principal Vigil starts as, not by the audit role.
+ */
+export const IDENTITY_ACTIONS = ['sts:GetCallerIdentity', 'sts:AssumeRole', 'ec2:DescribeRegions', 'organizations:ListAccounts'] as const;
+export const PRINCIPAL_ACTIONS: ReadonlySet<string> = new Set(['sts:AssumeRole', 'organizations:ListAccounts']);
 
 export interface CallerIdentity {
   account: string;

@@ -10,7 +10,7 @@ import type { S3DrillDefinition } from '../../drills/definitions.js';
 import { DRILL_ACTIONS } from './rds-drill.js';
 import { S3_DRILL_ACTIONS, s3DrillStatements } from './s3-drill.js';
 import { IAM_ACTIONS } from './iam-inventory.js';
-import { IDENTITY_ACTIONS } from './identity.js';
+import { IDENTITY_ACTIONS, PRINCIPAL_ACTIONS } from './identity.js';
 import { INVENTORY_ACTIONS } from './inventory.js';
 import { THREAT_ACTIONS } from './threat-inventory.js';
 
@@ -45,8 +45,8 @@ export function readActions(scope: PolicyScope = {}): string[] {
     : (Object.keys(METHOD_ACTIONS) as Array<keyof InventoryPort>);
   const declared = [
     ...methods.flatMap((m) => METHOD_ACTIONS[m] ?? []),
-    // AssumeRole is granted to the principal Vigil starts as, not to the audit role it assumes.
-    ...IDENTITY_ACTIONS.filter((a) => a !== 'sts:AssumeRole'),
+    // AssumeRole and ListAccounts are granted to the principal Vigil starts as, not to the audit role it assumes.
+    ...IDENTITY_ACTIONS.filter((a) => !PRINCIPAL_ACTIONS.has(a)),
     ...DRILL_ACTIONS.read,
   ];
   return [...new Set(declared)].sort();

@@ -3,8 +3,8 @@
  * their buckets and event history, normalized into src/checks/threat/resources.ts shapes. GuardDuty's
  * and CloudTrail's vocabulary is translated here and nowhere else (Custodian #10471).
  *
- * LookupEvents allows 2 requests per second per account and region; every call to it waits its turn
- * in a pacer keyed by account and region, so concurrent checks never push past the limit.
+ * LookupEvents allows 2 requests per second per account and region; the pacing every client carries
+ * (pacing.ts, rate-limits.ts) keeps concurrent checks under it.
  */
 import {
   DescribeTrailsCommand,
@@ -43,7 +43,6 @@ import type {
 import type { AccountConfig } from '../../config/schema.js';
 import type { AwsClients } from './clients.js';
 import { awsCall, classifyAwsError, toExternalError } from './errors.js';
-import { RatePacer, systemPacerClock, type PacerClock } from './pacer.js';
 
 type AwsThreatPort = Omit<ThreatInventoryPort, 'vaultServer'>;
 
@@ -59,11 +58,6 @@ export const THREAT_ACTIONS: Record<keyof AwsThreatPort, readonly string[]> = {
 /** The largest pages the APIs allow. */
 const GUARDDUTY_PAGE = 50;
 const LOOKUP_PAGE = 50;
-/**
- * LookupEvents allows 2 requests per second per account and region: one every 500 ms, counted from
- * the end of the previous call so that no two arrive closer, plus a margin.
- */
-const LOOKUP_INTERVAL_MS = 550;
 /**
  * Pages of a whole event source to read before falling back to one lookup per event name. In a
  * short window (a scheduled run) a source's events fit in a page or two: far fewer calls than one
@@ -205,20 +199,8 @@ function ownerOf(arn: string | undefined, fallback: string): string {
   return /^arn:aws[\w-]*:cloudtrail:[\w-]+:(\d{12}):trail\//.exec(arn ?? '')?.[1] ?? fallback;
 }
 
-export interface ThreatInventoryOptions {
-  /** The clock LookupEvents is paced by; tests inject a virtual one. */
-  clock?: PacerClock;
-}
-
 export class AwsThreatInventory implements AwsThreatPort {
-  private readonly pacer: RatePacer;
-
-  constructor(
-    private readonly clients: AwsClients,
-    options: ThreatInventoryOptions = {},
-  ) {
-    this.pacer = new RatePacer(LOOKUP_INTERVAL_MS, options.clock ?? systemPacerClock);
-  }
+  constructor(private readonly clients: AwsClients) {}
 
   // --- GuardDuty ---
 
@@ -405,9 +387,7 @@ export class AwsThreatInventory implements AwsThreatPort {
     do {
       if (q.maxPages !== undefined && pages === q.maxPages) break;
       const page = await awsCall({ service: 'cloudtrail', operation: 'LookupEvents', account: account.id, region }, () =>
-        this.pacer.run(`${account.id}|${region}`, () =>
-          client.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: q.key, AttributeValue: q.value }], StartTime: q.start, EndTime: q.end, MaxResults: LOOKUP_PAGE, NextToken: token })),
-        ),
+        client.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: q.key, AttributeValue: q.value }], StartTime: q.start, EndTime: q.end, MaxResults: LOOKUP_PAGE, NextToken: token })),
       );
       pages += 1;
       for (const e of page.Events ?? []) events.push(toTrailEvent(e, account, region));

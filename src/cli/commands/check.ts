@@ -47,13 +47,14 @@ export function checkCommand(ctx: CommandContext): Command {
       const app = await ctx.app(command);
       const { runChecks, resolveSelection } = await import('../../checks/run.js');
       const { createAwsInventory } = await import('../../adapters/aws/inventory-all.js');
+      const { accountSource } = await import('../../adapters/aws/accounts.js');
       const selection = { checkIds: opts.check, accountIds: opts.account, regions: opts.region };
       const { units } = resolveSelection(selection, checks, app.config);
       const bar = ctx.io.interactive && opts.output === 'table' ? new SingleBar({ format: 'checks [{bar}] {value}/{total} {check} {scope}', hideCursor: true, stream: process.stderr }) : undefined;
       bar?.start(units, 0, { check: '', scope: '' });
       const outcome = await runChecks(
         { ...selection, trigger: 'cli', actor: ctx.env['USER'] ?? 'cli', reason: opts.reason },
-        { config: app.config, checks, evaluators: EVALUATORS, inventory: createAwsInventory(app.aws(), app.vault()), store: app.store(), clock: app.clock },
+        { config: app.config, checks, evaluators: EVALUATORS, inventory: createAwsInventory(app.aws(), app.vault()), store: app.store(), clock: app.clock, accounts: accountSource(app.aws(), app.config) },
         (unit) => bar?.increment({ check: unit.checkId, scope: `${unit.accountId}/${unit.region}` }),
       ).finally(() => bar?.stop());
       const results = sortResults(outcome.results);

@@ -1,0 +1,136 @@
+/**
+ * The smithy middleware every AWS client Vigil builds carries (src/adapters/aws/clients.ts adds it),
+ * so no adapter has to remember to pace its calls. It sits after the SDK's retry and signing
+ * middleware: every attempt, retries included, waits for its scope's token and a free slot, and a
+ * throttled answer slows that scope before the SDK retries it. It also stops asking a service that
+ * has stopped answering in an account and region, so one hung region costs two request timeouts,
+ * not one per call.
+ */
+import type { FinalizeRequestMiddleware, RelativeMiddlewareOptions } from '@smithy/types';
+import { ExternalServiceError } from '../../core/errors.js';
+import type { RateLimitScope } from '../../config/schema.js';
+import { classifyAwsError } from './errors.js';
+import type { Pacer, PacerClock, RateLimit } from './pacer.js';
+import { limitScopeOf, pacerKey } from './rate-limits.js';
+
+/** Where a client's calls go: one service, in one account (or the base credentials) and region. */
+export interface ClientScope {
+  service: string;
+  /** The account id, or undefined for the base credentials. */
+  account?: string;
+  region: string;
+}
+
+export interface PacingDeps {
+  pacer: Pacer;
+  limits: Readonly<Record<RateLimitScope, RateLimit>>;
+  health: ScopeHealth;
+}
+
+export const PACING_MIDDLEWARE_NAME = 'vigilPacing';
+
+/** After signing: credentials (an AssumeRole) are resolved before a call takes a slot. */
+export const PACING_MIDDLEWARE_OPTIONS: RelativeMiddlewareOptions & { name: string } = {
+  name: PACING_MIDDLEWARE_NAME,
+  relation: 'after',
+  toMiddleware: 'httpSigningMiddleware',
+  override: true,
+};
+
+export function operationOf(commandName: string | undefined): string {
+  return (commandName ?? 'Unknown').replace(/Command$/, '');
+}
+
+/** The middleware for one client. */
+export function pacingMiddleware<Input extends object, Output extends object>(deps: PacingDeps, scope: ClientScope): FinalizeRequestMiddleware<Input, Output> {
+  return (next, context) => async (args) => {
+    const operation = operationOf(context.commandName);
+    deps.health.check(scope, operation);
+    const limit = limitScopeOf(scope.service, operation);
+    const permit = limit ? await deps.pacer.acquire(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit]) : undefined;
+    // The service may have stopped answering while this call waited for its turn.
+    if (!deps.health.isAnswering(scope)) {
+      permit?.done('failed');
+      deps.health.check(scope, operation);
+    }
+    try {
+      const out = await next(args);
+      permit?.done('ok');
+      deps.health.answered(scope);
+      return out;
+    } catch (err) {
+      const { kind } = classifyAwsError(err);
+      permit?.done(kind === 'throttled' ? 'throttled' : 'failed');
+      if (kind === 'timeout') deps.health.timedOut(scope);
+      else if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined) deps.health.answered(scope);
+      throw err;
+    }
+  };
+}
+
+export interface ScopeHealthOptions {
+  clock: PacerClock;
+  requestTimeoutMs: number;
+  /** Timeouts in a row, with no answer between them, after which the service is not asked again. */
+  tripAfter?: number;
+  /** How long it is not asked; the next call after that is a fresh try. */
+  cooldownMs?: number;
+}
+
+interface Health {
+  timeouts: number;
+  openUntil: number;
+}
+
+/**
+ * Which services stopped answering where. Two timeouts in a row (with the SDK's retries, that is one
+ * call's attempts, or two calls at once) mean the service is not answering in that account and region;
+ * later calls there fail at once, typed as timeouts, until the cooldown ends.
+ */
+export class ScopeHealth {
+  private readonly scopes = new Map<string, Health>();
+  private readonly tripAfter: number;
+  private readonly cooldownMs: number;
+
+  constructor(private readonly options: ScopeHealthOptions) {
+    this.tripAfter = options.tripAfter ?? 2;
+    this.cooldownMs = options.cooldownMs ?? 300_000;
+  }
+
+  /** Throws, typed as a timeout, when the service is not being asked in this scope. */
+  check(scope: ClientScope, operation: string): void {
+    const health = this.scopes.get(keyOf(scope));
+    if (!health || this.options.clock.now() >= health.openUntil) return;
+    const where = [scope.account, scope.region].filter(Boolean).join('/');
+    const why = `${scope.service} gave no answer to ${health.timeouts} calls in a row within ${this.options.requestTimeoutMs} ms each; not asked again for ${Math.round(this.cooldownMs / 1000)} s`;
+    throw new ExternalServiceError(`${scope.service}:${operation} in ${where}: timed out (${why})`, {
+      kind: 'timeout',
+      service: `aws:${scope.service}`,
+      operation,
+      code: 'NotAnswering',
+      account: scope.account,
+      region: scope.region,
+    });
+  }
+
+  answered(scope: ClientScope): void {
+    this.scopes.delete(keyOf(scope));
+  }
+
+  timedOut(scope: ClientScope): void {
+    const key = keyOf(scope);
+    const health = this.scopes.get(key) ?? { timeouts: 0, openUntil: -Infinity };
+    health.timeouts += 1;
+    if (health.timeouts >= this.tripAfter) health.openUntil = this.options.clock.now() + this.cooldownMs;
+    this.scopes.set(key, health);
+  }
+
+  isAnswering(scope: ClientScope): boolean {
+    const health = this.scopes.get(keyOf(scope));
+    return !health || this.options.clock.now() >= health.openUntil;
+  }
+}
+
+function keyOf(scope: ClientScope): string {
+  return `${scope.service}|${scope.account ?? 'base'}|${scope.region}`;
+}

@@ -1,0 +1,183 @@
+/**
+ * The pacing every AwsClients client carries, through the real SDK against the sandbox: calls are
+ * keyed by rate-limit scope, throttling slows the scope while the SDK's retries carry the calls
+ * through, a service that stops answering in a region is not asked again, and a refused role costs
+ * one AssumeRole, typed as such.
+ */
+import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { GetAccountSummaryCommand } from '@aws-sdk/client-iam';
+import { DescribeTrailsCommand, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AwsClients, type AwsSettings } from '../../src/adapters/aws/clients.js';
+import { awsCall } from '../../src/adapters/aws/errors.js';
+import { PACING_MIDDLEWARE_NAME } from '../../src/adapters/aws/pacing.js';
+import type { AccountConfig } from '../../src/config/schema.js';
+import { externalFailure } from '../helpers/errors.js';
+import { startTestSandbox, TEST_KEY, type TestSandbox, useSandboxEnv } from '../helpers/sandbox.js';
+
+const SCENARIO = `
+name: pacing
+organization: { id: o-test0000001, managementAccount: "111111111111" }
+accounts:
+  - id: "111111111111"
+    name: management
+    accessKeys:
+      - { accessKeyId: ${TEST_KEY.accessKeyId}, secretAccessKey: ${TEST_KEY.secretAccessKey}, user: vigil }
+  - id: "222222222222"
+    name: production
+    enabledRegions: [us-east-1, us-west-2]
+    iam:
+      roles:
+        - { name: VigilAudit, trustedAccounts: ["111111111111"], externalId: test-external }
+  - id: "444444444444"
+    name: locked
+    iam:
+      roles:
+        - { name: VigilAudit, trustedAccounts: ["111111111111"], externalId: another-external-id }
+`;
+
+const SETTINGS: AwsSettings = { defaultRegion: 'us-east-1', connectTimeoutMs: 1000, requestTimeoutMs: 300, maxAttempts: 2, roleSessionName: 'vigil-test' };
+const PRODUCTION: AccountConfig = { id: '222222222222', name: 'production', roleArn: 'arn:aws:iam::222222222222:role/VigilAudit', externalId: 'test-external', regions: ['us-east-1', 'us-west-2'] };
+const LOCKED: AccountConfig = { id: '444444444444', name: 'locked', roleArn: 'arn:aws:iam::444444444444:role/VigilAudit', externalId: 'test-external', regions: ['us-east-1'] };
+
+let sandbox: TestSandbox;
+let restoreEnv: () => void;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox(SCENARIO);
+  restoreEnv = useSandboxEnv(sandbox);
+});
+
+afterEach(async () => {
+  await sandbox.setFaults([]);
+});
+
+afterAll(async () => {
+  restoreEnv();
+  await sandbox.stop();
+});
+
+async function calls(match: { operation: string; account?: string; region?: string }): Promise<number> {
+  const summary = await sandbox.inspect<{ counts: Array<{ operation: string; account?: string; region?: string; calls: number }> }>('calls/summary');
+  return summary.counts
+    .filter((c) => c.operation === match.operation && (match.account === undefined || c.account === match.account) && (match.region === undefined || c.region === match.region))
+    .reduce((n, c) => n + c.calls, 0);
+}
+
+describe('the pacing middleware', () => {
+  it('keys each call by its rate-limit scope: the service, or its own API, in one account and region', async () => {
+    const clients = new AwsClients(SETTINGS);
+
+    await clients.client('ec2', PRODUCTION, 'us-east-1').send(new DescribeVolumesCommand({}));
+    await clients.client('ec2', PRODUCTION, 'us-west-2').send(new DescribeVolumesCommand({}));
+    await clients.client('rds', PRODUCTION, 'us-west-2').send(new DescribeDBInstancesCommand({}));
+    await clients.client('iam', PRODUCTION, 'us-west-2').send(new GetAccountSummaryCommand({}));
+    await clients.client('cloudtrail', PRODUCTION, 'us-east-1').send(new DescribeTrailsCommand({}));
+    await clients.client('cloudtrail', PRODUCTION, 'us-east-1').send(new LookupEventsCommand({ MaxResults: 50 }));
+    const scopes = clients.pacer.scopes().sort();
+    const limits = Object.fromEntries(scopes.map((s) => [s, clients.pacer.stats(s)?.limit]));
+    clients.destroy();
+
+    expect(scopes).toEqual([
+      'cloudtrail:LookupEvents|222222222222|us-east-1',
+      'cloudtrail|222222222222|us-east-1',
+      'ec2|222222222222|us-east-1',
+      'ec2|222222222222|us-west-2',
+      // IAM's API is global: one scope per account, whatever region the caller asked for.
+      'iam|222222222222|us-east-1',
+      'rds|222222222222|us-west-2',
+    ]);
+    expect(limits).toMatchObject({
+      'ec2|222222222222|us-east-1': { ratePerSecond: 20, burst: 100 },
+      'rds|222222222222|us-west-2': { ratePerSecond: 12, burst: 300 },
+      'cloudtrail:LookupEvents|222222222222|us-east-1': { ratePerSecond: 2, burst: 1 },
+    });
+  });
+
+  it('takes overrides from aws.rateLimits', async () => {
+    const clients = new AwsClients({ ...SETTINGS, rateLimits: { ec2: { ratePerSecond: 3, burst: 7 } } });
+
+    await clients.client('ec2', PRODUCTION, 'us-east-1').send(new DescribeVolumesCommand({}));
+    const stats = clients.pacer.stats('ec2|222222222222|us-east-1');
+    clients.destroy();
+
+    expect(stats?.limit).toEqual({ ratePerSecond: 3, burst: 7 });
+  });
+
+  it('runs after signing, so every attempt, retries included, goes through the pacer', () => {
+    const clients = new AwsClients(SETTINGS);
+
+    const names = clients.client('ec2', PRODUCTION, 'us-east-1').middlewareStack.identify();
+    clients.destroy();
+
+    const at = (name: string) => names.findIndex((n) => n.startsWith(`${name} `));
+    expect(at('retryMiddleware')).toBeGreaterThanOrEqual(0);
+    expect(at('retryMiddleware')).toBeLessThan(at('httpSigningMiddleware'));
+    expect(at('httpSigningMiddleware')).toBeLessThan(at(PACING_MIDDLEWARE_NAME));
+  });
+
+  it('answers throttling by slowing the scope, and the SDK retries carry every call through', async () => {
+    // AWS allows 4 a second here; Vigil is told 40. The pacer must find the real rate.
+    await sandbox.setFaults([{ service: 'ec2', operation: 'DescribeVolumes', throttle: { ratePerSecond: 4, burst: 2 } }]);
+    const clients = new AwsClients({ ...SETTINGS, requestTimeoutMs: 5000, maxAttempts: 8, rateLimits: { ec2: { ratePerSecond: 40, burst: 40 } } });
+    const ec2 = clients.client('ec2', PRODUCTION, 'us-east-1');
+
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => ec2.send(new DescribeVolumesCommand({}))));
+    const stats = clients.pacer.stats('ec2|222222222222|us-east-1');
+    clients.destroy();
+
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 12 }, () => 'fulfilled'));
+    expect(stats?.throttled).toBeGreaterThan(0);
+    expect(stats?.ratePerSecond).toBeLessThan(40);
+  }, 30_000);
+
+  it('stops asking a service that does not answer in a region, typed as a timeout, while the other regions answer', async () => {
+    await sandbox.setFaults([{ service: 'ec2', region: 'us-west-2', hangRate: 1 }]);
+    const clients = new AwsClients(SETTINGS);
+    const describe = (region: string) =>
+      awsCall({ service: 'ec2', operation: 'DescribeVolumes', account: PRODUCTION.id, region }, () => clients.client('ec2', PRODUCTION, region).send(new DescribeVolumesCommand({})));
+    const before = await calls({ operation: 'DescribeVolumes', region: 'us-west-2' });
+
+    const first = await externalFailure(describe('us-west-2'));
+    const second = await externalFailure(describe('us-west-2'));
+    const east = await describe('us-east-1');
+    const sent = (await calls({ operation: 'DescribeVolumes', region: 'us-west-2' })) - before;
+    clients.destroy();
+
+    expect(first.details).toMatchObject({ kind: 'timeout', account: '222222222222', region: 'us-west-2' });
+    expect(second.details).toMatchObject({ kind: 'timeout', code: 'NotAnswering', service: 'aws:ec2', operation: 'DescribeVolumes' });
+    expect(second.message).toBe(
+      'ec2:DescribeVolumes in 222222222222/us-west-2: timed out (ec2 gave no answer to 2 calls in a row within 300 ms each; not asked again for 300 s)',
+    );
+    expect(sent).toBe(2);
+    expect(east.Volumes).toEqual([]);
+  });
+
+  it('assumes each role once for all its clients, and remembers a refusal, typed as sts:AssumeRole', async () => {
+    const clients = new AwsClients(SETTINGS);
+    const before = await calls({ operation: 'AssumeRole' });
+
+    await clients.client('ec2', PRODUCTION, 'us-east-1').send(new DescribeVolumesCommand({}));
+    await clients.client('ec2', PRODUCTION, 'us-west-2').send(new DescribeVolumesCommand({}));
+    await clients.client('rds', PRODUCTION, 'us-east-1').send(new DescribeDBInstancesCommand({}));
+    const afterProduction = (await calls({ operation: 'AssumeRole' })) - before;
+    const refused = await externalFailure(
+      awsCall({ service: 'ec2', operation: 'DescribeVolumes', account: LOCKED.id, region: 'us-east-1' }, () => clients.client('ec2', LOCKED, 'us-east-1').send(new DescribeVolumesCommand({}))),
+    );
+    const again = await externalFailure(
+      awsCall({ service: 'rds', operation: 'DescribeDBInstances', account: LOCKED.id, region: 'us-east-1' }, () => clients.client('rds', LOCKED, 'us-east-1').send(new DescribeDBInstancesCommand({}))),
+    );
+    const total = (await calls({ operation: 'AssumeRole' })) - before;
+    const lockedScopes = clients.pacer.scopes().filter((s) => s.includes(LOCKED.id));
+    clients.destroy();
+
+    expect(afterProduction).toBe(1);
+    expect(refused.message).toBe('sts:AssumeRole in 444444444444: access denied (AccessDenied)');
+    expect(refused.details).toMatchObject({ kind: 'access_denied', service: 'aws:sts', operation: 'AssumeRole', account: '444444444444' });
+    expect(again.message).toBe(refused.message);
+    expect(total).toBe(2);
+    // A refused role never took a slot or a token.
+    expect(lockedScopes).toEqual([]);
+  });
+});
