@@ -12,6 +12,7 @@ import { applicabilityProblems, type ConfigLocation } from './applicability.js';
 import { checkBundleDirectory, writeBundle, type BundleManifest } from './bundle.js';
 import type { Framework } from './framework.js';
 import { verifyLedger } from './ledger.js';
+import { toOscalAssessmentResults } from './oscal.js';
 import type { TrustedKey } from './signing.js';
 import { renderCsvReport } from './render-csv.js';
 import { renderHtmlReport } from './render-html.js';
@@ -19,7 +20,8 @@ import { renderMarkdownReport } from './render-md.js';
 import { buildReport, type ReportCheck, type ReportDrill } from './report.js';
 import type { EvidenceReport, ReportPeriod } from './report-model.js';
 
-export const REPORT_FORMATS = ['html', 'md', 'json', 'csv'] as const;
+/** `oscal`: NIST OSCAL assessment-results JSON, for other GRC tools. */
+export const REPORT_FORMATS = ['html', 'md', 'json', 'csv', 'oscal'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** The frameworks `vigil report` knows, by the name given on the command line. */
@@ -77,6 +79,8 @@ export async function renderReport(report: EvidenceReport, format: ReportFormat)
       return `${JSON.stringify(report, null, 2)}\n`;
     case 'html':
       return renderHtmlReport(report);
+    case 'oscal':
+      return `${JSON.stringify(toOscalAssessmentResults(report), null, 2)}\n`;
   }
 }
 
@@ -96,12 +100,14 @@ export async function produceReport(store: Store, sources: ReportSources, reques
     generatedBy: `vigil ${request.version} (${request.actor})`,
     ledger,
   });
-  const fileName = `report.${request.format}`;
+  const fileName = request.format === 'oscal' ? 'report.oscal.json' : `report.${request.format}`;
   const text = await renderReport(report, request.format);
   if (!request.outDir) return { kind: 'produced', report, fileName, text };
   // The bundle always carries the report as data too, whatever format was asked for.
   const rendered: Record<string, string> = { [fileName]: text };
   if (request.format !== 'json') rendered['report.json'] = await renderReport(report, 'json');
+  // And as OSCAL assessment results, so another GRC tool can import the same period.
+  if (request.format !== 'oscal') rendered['report.oscal.json'] = await renderReport(report, 'oscal');
   const manifest = await writeBundle(store, request.outDir, { report, rendered, version: request.version });
   return { kind: 'produced', report, fileName, text, manifest };
 }

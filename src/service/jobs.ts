@@ -4,6 +4,7 @@
  * A job run's status says whether the job did its work; findings (failing checks, failed drills) raise
  * their own signals, and a job that could not run at all raises `job-failed`.
  */
+import { join } from 'node:path';
 import type { App } from '../app.js';
 import { loadCheckDefinitions, type CheckDefinition } from '../checks/definitions.js';
 import { EVALUATORS } from '../checks/registry.js';
@@ -75,8 +76,7 @@ export async function runJob(deps: JobDeps, job: Job, request: JobRequest): Prom
       };
     }
     case 'report':
-      // Evidence reports are issue #8; until they land the schedule ships disabled, and a run says why.
-      return { status: 'error', summary: { error: 'evidence reports are not built yet; this schedule cannot produce one' } };
+      return runReportJob(deps, job.period, request);
   }
 }
 
@@ -124,6 +124,35 @@ async function runDrillsJob(deps: JobDeps, which: 'due' | string[], request: Job
       ...handedOff,
     },
   };
+}
+
+/**
+ * The evidence report for the period just ended, written as a bundle (HTML, JSON, OSCAL, raw evidence,
+ * manifest) under `<data dir>/reports/`. A broken ledger is not papered over: the run fails and says where.
+ */
+async function runReportJob(deps: JobDeps, kind: 'previous-month' | 'previous-quarter' | 'previous-year', request: JobRequest): Promise<JobOutcome> {
+  const [{ produceReport }, { reportSources, previousPeriod, vigilVersion }, { loadTrustedKeys }] = await Promise.all([
+    import('../evidence/produce.js'),
+    import('../evidence/wiring.js'),
+    import('../evidence/signing.js'),
+  ]);
+  const { app } = deps;
+  const period = previousPeriod(kind, app.clock.now());
+  const outDir = join(app.dataDir, 'reports', `iso27001-${period.from.slice(0, 10)}-to-${period.to.slice(0, 10)}-${Date.now().toString(36)}`);
+  const outcome = await produceReport(app.store(), await reportSources(app), {
+    period,
+    format: 'html',
+    outDir,
+    allowBrokenLedger: false,
+    publicKeys: loadTrustedKeys(app.config.evidence, app.loaded.file),
+    version: vigilVersion(),
+    actor: request.actor,
+  });
+  if (outcome.kind === 'refused') {
+    const b = outcome.ledger.break;
+    return { status: 'failed', summary: { period, error: `the evidence ledger breaks at entry ${b?.seq ?? '?'} (${b?.kind ?? 'unknown'}); no report was produced` } };
+  }
+  return { status: 'succeeded', summary: { period, bundle: outDir, verdicts: outcome.report.summary.byVerdict, notices: outcome.report.notices } };
 }
 
 /** Signals the job raised become incidents now, and their pages go out now. */

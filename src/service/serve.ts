@@ -5,6 +5,8 @@
  * running jobs so drills tear down, waits up to the grace period, and closes the server and the store.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
@@ -12,6 +14,7 @@ import { resolveSelection } from '../checks/run.js';
 import { ConfigError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { sweepDrillOrphans } from '../drills/wiring.js';
+import type { BundleManifest } from '../evidence/bundle.js';
 import { incidentRuntime, type IncidentRuntime } from '../incidents/runtime.js';
 import type { RunRecord } from '../store/types.js';
 import type { Job } from './schedules.js';
@@ -74,9 +77,8 @@ export async function startService(app: App, options: ServeOptions = {}): Promis
     schedules: async () => scheduleViews(schedules, app),
     requestCheckRun: (selection, who) => adhoc.checks(selection, who),
     requestDrillRun: (selection, who) => adhoc.drills(selection, who),
-    // Evidence reports are issue #8: until they land there are none to list.
-    reports: async () => [],
-    report: async () => undefined,
+    reports: async () => listReportBundles(app.dataDir),
+    report: async (id) => readReportBundle(app.dataDir, id),
     ready: () => ready,
   });
   const uptime = new UptimeCache();
@@ -141,6 +143,31 @@ async function onJobFinished(runtime: IncidentRuntime, metrics: ServiceMetrics, 
     if (!open.some((o) => o.incident.state !== 'resolved')) return;
   }
   await runtime.store.recordSignals([signal]);
+}
+
+/** Bundles the report job wrote under `<data dir>/reports/`, newest first, by their manifests. */
+function listReportBundles(dataDir: string): Array<Record<string, unknown>> {
+  const dir = join(dataDir, 'reports');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((id) => ({ id, manifest: readManifest(join(dir, id)) }))
+    .filter((b): b is { id: string; manifest: BundleManifest } => b.manifest !== undefined)
+    .map(({ id, manifest }) => ({ id, framework: manifest.framework, period: manifest.period, generatedAt: manifest.generatedAt, ledger: manifest.ledger, files: manifest.files.length }))
+    .sort((a, b) => b.generatedAt.localeCompare(a.generatedAt));
+}
+
+function readReportBundle(dataDir: string, id: string): BundleManifest | undefined {
+  // Only a plain directory name: an id never walks out of the reports directory.
+  if (!/^[\w.-]+$/.test(id) || id.startsWith('.')) return undefined;
+  return readManifest(join(dataDir, 'reports', id));
+}
+
+function readManifest(dir: string): BundleManifest | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
+  } catch {
+    return undefined;
+  }
 }
 
 async function scheduleViews(schedules: readonly Schedule[], app: App): Promise<ScheduleView[]> {

@@ -58,5 +58,11 @@ describe('vigil demo', () => {
       ['statuspage', 'delivered'],
     ]);
     expect(incidents.every((i) => i.incident.severity !== 'sev1')).toBe(true);
+
+    // The evidence: the ledger verifies and today's report bundle is written and verified.
+    expect(output).toContain('ok    vigil evidence verify');
+    expect(output).toMatch(/ok {4}vigil report iso27001 --from \d{4}-\d{2}-\d{2}/);
+    expect(output).toMatch(/ok {4}vigil report verify-bundle/);
+    expect(output).toMatch(/\d+ effective, \d+ with exceptions, [1-9]\d* not effective/);
   }, 180_000);
 });

@@ -196,6 +196,7 @@ describe('vigil report', () => {
     expect(manifest.files.map((f) => [f.path, f.records])).toEqual([
       ['report.csv', undefined],
       ['report.json', undefined],
+      ['report.oscal.json', undefined],
       ['evidence/check-results.csv', 2],
       ['evidence/check-results.json', 2],
       ['evidence/drills.csv', 1],

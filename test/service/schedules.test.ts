@@ -230,3 +230,13 @@ describe('bad schedule files', () => {
     ]);
   });
 });
+
+describe('report periods', () => {
+  it('takes the calendar month, quarter and year just ended, in UTC', async () => {
+    const { previousPeriod } = await import('../../src/evidence/wiring.js');
+    const now = new Date('2026-01-01T06:00:00Z');
+    expect(previousPeriod('previous-month', now)).toEqual({ from: '2025-12-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' });
+    expect(previousPeriod('previous-quarter', new Date('2026-05-10T00:00:00Z'))).toEqual({ from: '2026-01-01T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z' });
+    expect(previousPeriod('previous-year', now)).toEqual({ from: '2025-01-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' });
+  });
+});

@@ -105,7 +105,7 @@ export function demoCommand(ctx: CommandContext): Command {
         ctx.io.err(describeSandbox(sandbox, sandboxEnv(sandbox)).replace('\n\nPress Ctrl-C to stop.', ''));
         const env = { ...ctx.env, ...sandboxEnv(sandbox), VIGIL_CONFIG: configFile, VIGIL_DATA_DIR: dataDir };
         const outcomes: Array<{ step: Step; code: number }> = [];
-        for (const step of [...STEPS, maintenanceStep(new Date())]) {
+        for (const step of [...STEPS, maintenanceStep(new Date()), ...evidenceSteps(new Date(), demoDir)]) {
           ctx.io.err(`\n== ${step.title}\n$ vigil ${step.args.join(' ')}`);
           outcomes.push({ step, code: await runVigil(step.args, env) });
         }
@@ -130,6 +130,20 @@ export function demoCommand(ctx: CommandContext): Command {
         await sandbox.stop();
       }
     });
+}
+
+/** The auditor's view of the run: the ledger verified, then today's ISO 27001 report as a bundle. */
+function evidenceSteps(now: Date, demoDir: string): Step[] {
+  const day = now.toISOString().slice(0, 10);
+  const out = join(demoDir, `report-${now.toISOString().replace(/[:.]/g, '-')}`);
+  return [
+    { title: 'Is the evidence intact? Recompute the ledger\'s hash chain', args: ['evidence', 'verify'] },
+    {
+      title: 'The ISO/IEC 27001:2022 evidence report for today, with the raw evidence, OSCAL and a manifest of hashes',
+      args: ['report', 'iso27001', '--from', day, '--to', day, '--out', out],
+    },
+    { title: 'An auditor checks the bundle independently', args: ['report', 'verify-bundle', out] },
+  ];
 }
 
 /** Maintenance two days out: the seeds ask for 24 hours' notice. */

@@ -1,38 +1,13 @@
 /** `vigil report`: the ISO/IEC 27001 evidence report for a period, and checking a bundle written by it. */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import type { App } from '../../app.js';
 import { ConfigError, type Problem } from '../../core/errors.js';
-import { PROJECT_ROOT } from '../../core/paths.js';
-import type { ReportFormat, ReportSources } from '../../evidence/produce.js';
+import type { ReportFormat } from '../../evidence/produce.js';
+import { reportSources, vigilVersion } from '../../evidence/wiring.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { printJson } from '../output.js';
 import { actorOf } from './incident.js';
-
-function version(): string {
-  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-async function sources(app: App): Promise<ReportSources> {
-  const [{ loadCheckDefinitions }, { EVALUATORS }, { loadDrillDefinitions }, { loadFramework }, { DEFAULT_SLA_POLICY }] = await Promise.all([
-    import('../../checks/definitions.js'),
-    import('../../checks/registry.js'),
-    import('../../drills/definitions.js'),
-    import('../../evidence/framework.js'),
-    import('../../incidents/sla.js'),
-  ]);
-  const framework = loadFramework(PROJECT_ROOT);
-  return {
-    framework,
-    checks: loadCheckDefinitions({ root: PROJECT_ROOT, evaluators: EVALUATORS, knownControls: new Set(framework.controls.map((c) => c.id)) }),
-    drills: loadDrillDefinitions(PROJECT_ROOT),
-    applicability: app.config.evidence.applicability,
-    policy: app.config.incidents.sla ?? DEFAULT_SLA_POLICY,
-    clock: app.clock,
-  };
-}
 
 export function reportCommand(ctx: CommandContext): Command {
   const report = new Command('report').description('evidence reports for auditors: ISO/IEC 27001:2022 Annex A, every control with an honest verdict');
@@ -43,7 +18,7 @@ export function reportCommand(ctx: CommandContext): Command {
     .description('the ISO/IEC 27001:2022 report for a period; a bare date is a whole UTC day, both ends included')
     .option('--from <date>', 'first day of the period (2025-01-01) or an ISO instant')
     .option('--to <date>', 'last day of the period (2025-03-31) or an ISO instant (exclusive)')
-    .addOption(new Option('--format <format>', 'report format').choices(['html', 'md', 'json', 'csv']).default('html'))
+    .addOption(new Option('--format <format>', 'report format').choices(['html', 'md', 'json', 'csv', 'oscal']).default('html'))
     .option('--out <dir>', 'write the bundle here: the report, the raw evidence as CSV and JSON, and manifest.json with every file\'s SHA-256')
     .option('--allow-broken-ledger', 'produce the report even when the evidence ledger is broken; the report says where')
     .option('--actor <name>', 'who is asking (default: $VIGIL_ACTOR or $USER)')
@@ -54,7 +29,7 @@ export function reportCommand(ctx: CommandContext): Command {
       const app = await ctx.app(command);
       const { period, problems } = parsePeriod(opts.from, opts.to, app.clock.now());
       const found: Problem[] = [...problems];
-      const src = await sources(app);
+      const src = await reportSources(app);
       // Every problem at once: the period, the statement of applicability, the trusted keys.
       const collect = <T>(work: () => T): T | undefined => {
         try {
@@ -76,7 +51,7 @@ export function reportCommand(ctx: CommandContext): Command {
         ...(outDir ? { outDir } : {}),
         allowBrokenLedger: Boolean(opts.allowBrokenLedger),
         publicKeys,
-        version: version(),
+        version: vigilVersion(),
         actor: actorOf(ctx, opts.actor),
       });
       if (outcome.kind === 'refused') {
