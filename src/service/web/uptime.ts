@@ -15,19 +15,8 @@ const MAX_ZONE_OFFSET_MS = 14 * HOUR_MS;
 /** An observation is recorded after its check ran (`at` is the start); a day is final once this has passed too. */
 const LATE_RECORD_GRACE_MS = 15 * MINUTE_MS;
 
-export interface ComponentDay {
-  /** `YYYY-MM-DD` in the page's time zone. */
-  day: string;
-  /** Checks outside maintenance. */
-  checks: number;
-  up: number;
-  degraded: number;
-  down: number;
-  /** Checks inside maintenance windows: on the record, out of the percentage. */
-  muted: number;
-  /** (up + degraded) / checks in percent; null when nothing was measured outside maintenance. */
-  uptimePercent: number | null;
-}
+/** One component's day: its probes' checks added up, in the page's time zone. */
+export type ComponentDay = Omit<DailyUptime, 'probe'>;
 
 /** `count` calendar days in `timeZone` ending with the day of `now`, oldest first. */
 export function calendarDays(now: Date, count: number, timeZone: string): string[] {
