@@ -18,13 +18,19 @@ export function accountsCommand(ctx: CommandContext): Command {
 
   accounts
     .command('verify')
-    .description('assume the role in every configured account and confirm each configured region answers')
+    .description('assume the role in every account (configured, or discovered through AWS Organizations) and confirm each region answers')
     .addOption(outputOption())
     .action(async (opts: { output: 'table' | 'json' }, command: Command) => {
       const app = await ctx.app(command);
       const { callerIdentity, regionStatus } = await import('../../adapters/aws/identity.js');
+      const { accountSource } = await import('../../adapters/aws/accounts.js');
       const results: AccountReach[] = [];
-      for (const account of app.config.accounts) {
+      // With discovery, the accounts Organizations reports; one that cannot be scanned is listed with why.
+      const resolved = await accountSource(app.aws(), app.config).resolve();
+      for (const { account, reason } of resolved.unavailable) {
+        results.push({ account: account.id, name: account.name, regions: account.regions.map((region) => ({ region, status: 'unknown' })), ok: false, error: reason });
+      }
+      for (const account of resolved.accounts) {
         const reach: AccountReach = { account: account.id, name: account.name, regions: [], ok: true };
         try {
           const who = await callerIdentity(app.aws(), account);
