@@ -18,6 +18,7 @@ import {
   type MaintenanceEvent,
   type MaintenanceNotification,
 } from '../../incidents/delivery.js';
+import { PUBLIC_SENTENCES } from '../../incidents/public.js';
 import { isAutomaticActor, isOpen, type IncidentSeverity, type IncidentState } from '../../incidents/types.js';
 import { asDeliveryError, httpFailure } from './failures.js';
 import { EVENT_LABELS, truncate } from './render.js';
@@ -41,13 +42,6 @@ const PAGE_STATUS: Record<IncidentState, string> = {
 };
 
 /** What the public reads for each change; the actor's reason follows it. */
-const PUBLIC_SENTENCES: Partial<Record<IncidentEvent, string>> = {
-  opened: 'We are investigating an issue affecting this service.',
-  mitigated: 'We have identified the issue and a temporary fix is in place.',
-  monitoring: 'A fix has been put in place and we are monitoring the results.',
-  resolved: 'This incident has been resolved.',
-  reopened: 'The issue has returned and we are investigating again.',
-};
 
 const MAINTENANCE_SENTENCES: Record<Exclude<MaintenanceEvent, 'maintenance-scheduled'>, string> = {
   'maintenance-started': 'The scheduled maintenance is in progress.',

@@ -14,6 +14,7 @@ import type { Clock } from '../../core/clock.js';
 import { MINUTE_MS } from '../../core/clock.js';
 import type { ComponentStatus } from '../../incidents/delivery.js';
 import type { ProbeState } from '../../incidents/probes.js';
+import { EVENT_OF_ACTION, PUBLIC_SENTENCES } from '../../incidents/public.js';
 import { isAutomaticActor, type Incident, type IncidentSeverity, type IncidentState, type TimelineEntry } from '../../incidents/types.js';
 import type { MaintenanceWindow } from '../../store/incident-types.js';
 import type { Store } from '../../store/types.js';
@@ -310,21 +311,16 @@ const PUBLIC_STATE_LABELS: Record<IncidentState, string> = {
   resolved: 'Resolved',
 };
 
-/** The Statuspage channel's sentences, so both pages say the same. */
-const PUBLIC_SENTENCES: Record<'opened' | 'mitigate' | 'monitor' | 'resolve' | 'reopen', string> = {
-  opened: 'We are investigating an issue affecting this service.',
-  mitigate: 'We have identified the issue and a temporary fix is in place.',
-  monitor: 'A fix has been put in place and we are monitoring the results.',
-  resolve: 'This incident has been resolved.',
-  reopen: 'The issue has returned and we are investigating again.',
-};
 
 function updateView(entry: TimelineEntry): IncidentUpdateView {
   const change = entry.change;
   let label = 'Update';
   let text = '';
-  if (change.kind === 'opened') [label, text] = [PUBLIC_STATE_LABELS[change.state], PUBLIC_SENTENCES.opened];
-  if (change.kind === 'state') [label, text] = [PUBLIC_STATE_LABELS[change.to], PUBLIC_SENTENCES[change.action as keyof typeof PUBLIC_SENTENCES] ?? ''];
+  if (change.kind === 'opened') [label, text] = [PUBLIC_STATE_LABELS[change.state], PUBLIC_SENTENCES.opened ?? ''];
+  if (change.kind === 'state') {
+    const event = EVENT_OF_ACTION[change.action];
+    [label, text] = [PUBLIC_STATE_LABELS[change.to], (event && PUBLIC_SENTENCES[event]) ?? ''];
+  }
   if (change.kind === 'severity') {
     const impact = SEVERITY_COMPONENT_STATUS[change.to];
     [label, text] = ['Update', `We have reassessed the impact of this incident as ${impact ? STATUS_LABELS[impact].toLowerCase() : 'minor'}.`];
