@@ -9,9 +9,10 @@ import { ConfigError, ConflictError } from '../core/errors.js';
 import type { IncidentStore, IncidentWrite, StoredIncident } from '../store/incident-types.js';
 import { classifyAnswers, classifySignal, routeSignal, type Classification, type SeverityAnswers, type SeverityRules } from './classify.js';
 import type { Announcement, Channel, IncidentEvent, Link, Notification } from './delivery.js';
+import { EVENT_OF_ACTION } from './public.js';
 import { clockEvents, type ClockEvent, type SlaPolicy } from './sla.js';
 import { applyAction, joinSignal, openIncident, type ActionRequest } from './transitions.js';
-import { INCIDENT_SEVERITIES, type Incident, type IncidentAction, type IncidentSeverity, type Signal, type TimelineEntry } from './types.js';
+import { INCIDENT_SEVERITIES, type Incident, type IncidentSeverity, type Signal, type TimelineEntry } from './types.js';
 
 export interface IncidentSettings {
   policy: SlaPolicy;
@@ -126,9 +127,11 @@ async function withRetry(
   id: string,
   change: (stored: StoredIncident) => IncidentWrite & { before?: Incident },
   worthWriting: (write: IncidentWrite & { before?: Incident }) => boolean = () => true,
+  /** Already read by the caller: the first attempt uses it; a retry after a conflict reads again. */
+  first?: StoredIncident,
 ): Promise<StoredIncident> {
   for (let attempt = 1; ; attempt++) {
-    const stored = await load(deps, id);
+    const stored = attempt === 1 && first ? first : await load(deps, id);
     try {
       const write = change(stored);
       if (!worthWriting(write)) return stored;
@@ -249,7 +252,8 @@ export interface SweepOutcome {
  */
 export async function sweepIncidents(deps: IncidentDeps): Promise<SweepOutcome> {
   const outcome: SweepOutcome = { slaEvents: [], autoResolved: [] };
-  for (const { incident } of await deps.store.listIncidents({ open: true })) {
+  for (const listed of await deps.store.listIncidents({ open: true })) {
+    const { incident } = listed;
     let fired: ClockEvent[] = [];
     let resolved = false;
     await withRetry(deps, incident.id, (current) => {
@@ -261,7 +265,7 @@ export async function sweepIncidents(deps: IncidentDeps): Promise<SweepOutcome> 
       fired = write.slaEvents ?? [];
       resolved = resolveBy !== undefined;
       return write;
-    }, (write) => (write.slaEvents ?? []).length > 0 || write.incident !== write.before);
+    }, (write) => (write.slaEvents ?? []).length > 0 || write.incident !== write.before, listed);
     outcome.slaEvents.push(...fired);
     if (resolved) outcome.autoResolved.push(incident.id);
   }
@@ -326,13 +330,6 @@ function writeFor(deps: IncidentDeps, before: StoredIncident | undefined, after:
   };
 }
 
-const EVENT_OF_ACTION: Partial<Record<IncidentAction, IncidentEvent>> = {
-  ack: 'acknowledged',
-  mitigate: 'mitigated',
-  monitor: 'monitoring',
-  resolve: 'resolved',
-  reopen: 'reopened',
-};
 
 function announce(entry: TimelineEntry, incident: Incident): Announcement | undefined {
   const base = { subject: 'incident' as const, incident: snapshot(incident), actor: entry.actor, reason: entry.reason, at: entry.at };

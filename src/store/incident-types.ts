@@ -103,6 +103,8 @@ export interface IncidentStore {
   /** Releases held messages of a subject and channel; returns how many. */
   outboxRelease(subjectId: string, channel: ChannelName, now: string): Promise<number>;
   listOutbox(filter?: { subjectId?: string; status?: OutboxStatus; limit?: number }): Promise<OutboxRecord[]>;
+  /** Messages per status and channel, counted in the store (the metrics read this every scrape). */
+  outboxCounts(): Promise<Array<{ status: OutboxStatus; channel: ChannelName; count: number }>>;
   channelRefs(subjectId: string, channel: ChannelName): Promise<ChannelRefs>;
 
   slaEvents(incidentId?: string): Promise<SlaEventRecord[]>;

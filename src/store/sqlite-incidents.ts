@@ -260,6 +260,10 @@ export class SqliteIncidentStore implements IncidentStore {
     return rows.map(toOutbox);
   }
 
+  async outboxCounts(): Promise<Array<{ status: OutboxStatus; channel: ChannelName; count: number }>> {
+    return this.db.prepare('SELECT status, channel, COUNT(*) AS count FROM outbox GROUP BY status, channel').all() as Array<{ status: OutboxStatus; channel: ChannelName; count: number }>;
+  }
+
   async channelRefs(subjectId: string, channel: ChannelName): Promise<ChannelRefs> {
     const row = this.db.prepare('SELECT refs FROM channel_refs WHERE subject_id = ? AND channel = ?').get(subjectId, channel) as { refs: string } | undefined;
     return row ? (JSON.parse(row.refs) as ChannelRefs) : {};

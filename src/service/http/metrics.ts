@@ -21,8 +21,6 @@ export interface ServiceMetrics {
 
 /** Undelivered messages; delivered ones are history, not depth. */
 const OUTBOX_DEPTH_STATUSES: readonly OutboxStatus[] = ['pending', 'held', 'failed'];
-/** Enough for every message a stuck channel could pile up; the store has no count query. */
-const OUTBOX_SCAN_LIMIT = 100_000;
 
 interface Snapshot {
   checks: Map<string, Map<string, number>>;
@@ -155,7 +153,7 @@ async function readSnapshot(store: Store): Promise<Snapshot> {
     store.lastSuccessfulDrills(),
     store.incidents.listIncidents({ open: true, limit: 100_000 }),
     store.incidents.slaEvents(),
-    Promise.all(OUTBOX_DEPTH_STATUSES.map((status) => store.incidents.listOutbox({ status, limit: OUTBOX_SCAN_LIMIT }))),
+    store.incidents.outboxCounts(),
   ]);
   const checks = new Map<string, Map<string, number>>();
   for (const r of results) {
@@ -176,6 +174,6 @@ async function readSnapshot(store: Store): Promise<Snapshot> {
     sla.set(key, row);
   }
   const depth = new Map<string, number>();
-  for (const o of outbox.flat()) depth.set(`${o.status}/${o.channel}`, (depth.get(`${o.status}/${o.channel}`) ?? 0) + 1);
+  for (const o of outbox) if (OUTBOX_DEPTH_STATUSES.includes(o.status)) depth.set(`${o.status}/${o.channel}`, o.count);
   return { checks, lastDrills: [...lastDrills.values()], lastSuccess, openBySeverity, sla: [...sla.values()], outbox: depth };
 }
