@@ -110,7 +110,9 @@ export async function startService(app: App, options: ServeOptions = {}): Promis
     await server.listen({ host, port });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError([{ file: 'vigil.config.yaml', path: 'service.port', message: `cannot listen on ${host}:${port}: ${code ?? String(err)}` }]);
+    // Name where the address came from: the flag when given, else the config field.
+    const where = options.port !== undefined || options.host !== undefined ? { file: 'argument --host/--port', path: '' } : { file: app.loaded.file, path: 'service.port' };
+    throw new ConfigError([{ ...where, message: `cannot listen on ${host}:${port}: ${code ?? String(err)}${code === 'EADDRINUSE' ? ' (another process holds the port; choose another)' : ''}` }]);
   }
   const address = server.server.address() as AddressInfo;
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
