@@ -19,24 +19,14 @@ import { systemClock } from '../../src/core/clock.js';
 import { PROJECT_ROOT } from '../../src/core/paths.js';
 import type { CheckResult } from '../../src/core/results.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { startTestSandbox, TEST_KEY, type TestSandbox, useSandboxEnv } from '../helpers/sandbox.js';
+import { ORG_SCENARIO_HEAD, orgRole } from '../helpers/organization.js';
+import { startTestSandbox, type TestSandbox, useSandboxEnv } from '../helpers/sandbox.js';
 
-const role = (externalId = 'org-external') => `    iam:\n      roles:\n        - { name: VigilAudit, trustedAccounts: ["111111111111"], externalId: ${externalId} }`;
-
-const SCENARIO = `
-name: organization-scan
-organization: { id: o-test0000001, managementAccount: "111111111111" }
-accounts:
-  - id: "111111111111"
-    name: management
-    enabledRegions: [us-east-1]
-    accessKeys:
-      - { accessKeyId: ${TEST_KEY.accessKeyId}, secretAccessKey: ${TEST_KEY.secretAccessKey}, user: vigil }
-${role()}
+const SCENARIO = `${ORG_SCENARIO_HEAD('organization-scan')}
   - id: "222222222222"
     name: production
     enabledRegions: [us-east-1, us-west-2]
-${role()}
+${orgRole()}
     regions:
       us-east-1:
         rds:
@@ -67,19 +57,19 @@ ${role()}
   - id: "333333333333"
     name: closed-project
     status: SUSPENDED
-${role()}
+${orgRole()}
   - id: "444444444444"
     name: locked
     enabledRegions: [us-east-1]
-${role('someone-else')}
+${orgRole('someone-else')}
   - id: "555555555555"
     name: playground
     enabledRegions: [us-east-1]
-${role()}
+${orgRole()}
   - id: "666666666666"
     name: staging
     enabledRegions: [us-east-1]
-${role()}
+${orgRole()}
     regions:
       us-east-1:
         ec2:

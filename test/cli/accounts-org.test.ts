@@ -4,32 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { ORG_SCENARIO_HEAD, orgRole } from '../helpers/organization.js';
 import { startTestSandbox, TEST_KEY, type TestSandbox } from '../helpers/sandbox.js';
 
-const role = (externalId = 'org-external') => `    iam:\n      roles:\n        - { name: VigilAudit, trustedAccounts: ["111111111111"], externalId: ${externalId} }`;
-
-const SCENARIO = `
-name: organization-verify
-organization: { id: o-test0000001, managementAccount: "111111111111" }
-accounts:
-  - id: "111111111111"
-    name: management
-    enabledRegions: [us-east-1]
-    accessKeys:
-      - { accessKeyId: ${TEST_KEY.accessKeyId}, secretAccessKey: ${TEST_KEY.secretAccessKey}, user: vigil }
-${role()}
+const SCENARIO = `${ORG_SCENARIO_HEAD('organization-verify')}
   - id: "222222222222"
     name: production
     enabledRegions: [us-east-1, us-west-2]
-${role()}
+${orgRole()}
   - id: "333333333333"
     name: closed-project
     status: SUSPENDED
-${role()}
+${orgRole()}
   - id: "444444444444"
     name: locked
     enabledRegions: [us-east-1]
-${role('someone-else')}
+${orgRole('someone-else')}
 `;
 
 let sandbox: TestSandbox;
