@@ -88,8 +88,15 @@ async function runChecksJob(deps: JobDeps, checkIds: string[], request: JobReque
     { config: app.config, checks: deps.checks, evaluators: EVALUATORS, inventory: createAwsInventory(app.aws(), app.vault()), store: app.store(), clock: app.clock, accounts: accountSource(app.aws(), app.config) },
   );
   const handedOff = await handOff(deps);
-  // Failing checks are findings, not a failed job: they raise their own signals and fill the reports.
-  return { status: 'succeeded', summary: { checkRun: outcome.run.id, counts: outcome.counts, ...handedOff } };
+  // Failing checks are findings, not a failed job: they raise their own signals and fill the reports. A
+  // run that could look at nothing (every result an error: credentials gone, every region unreachable)
+  // is a job that could not run, and raises job-failed rather than passing quietly.
+  const { counts } = outcome;
+  const blind = counts.error > 0 && counts.pass + counts.fail === 0;
+  return {
+    status: blind ? 'error' : 'succeeded',
+    summary: { checkRun: outcome.run.id, counts, ...handedOff, ...(blind ? { error: `every one of ${counts.error} evaluations was an error: Vigil could not look (see vigil check show ${outcome.run.id})` } : {}) },
+  };
 }
 
 async function runDrillsJob(deps: JobDeps, which: 'due' | string[], request: JobRequest): Promise<JobOutcome> {
@@ -170,7 +177,9 @@ export function jobSignal(run: RunRecord, schedule: Schedule): Signal | undefine
   const key = `job:${schedule.name}`;
   const base = { kind: 'job-failed', key, source: `schedule ${schedule.name} (job run ${run.id})`, raisedAt: run.finishedAt ?? run.startedAt };
   if (run.status === 'error') {
-    const why = typeof run.summary['error'] === 'string' ? run.summary['error'] : JSON.stringify(run.summary['result'] ?? {});
+    // A thrown error is the run's own `error`; a runner that returned `error` says why in its result.
+    const result = (run.summary['result'] ?? {}) as Record<string, unknown>;
+    const why = typeof run.summary['error'] === 'string' ? run.summary['error'] : typeof result['error'] === 'string' ? result['error'] : JSON.stringify(result);
     return { ...base, id: `job:${run.id}`, summary: `Scheduled job ${schedule.name} could not run: ${why}`, payload: { schedule: schedule.name, job: schedule.job.kind, runId: run.id, error: why } };
   }
   if (run.status === 'succeeded') {
