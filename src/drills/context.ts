@@ -1,6 +1,7 @@
 /** What every kind of drill shares: its dependencies, the request, the running record, the outcome. */
 import { hostname } from 'node:os';
 import type { AccountConfig, VigilConfig } from '../config/schema.js';
+import { accountById, accountMissingReason } from '../checks/accounts.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, ExternalServiceError, SafetyError } from '../core/errors.js';
 import type { DrillPhase, DrillRecord, Store, Trigger } from '../store/types.js';
@@ -76,8 +77,8 @@ export function ownerId(): string {
 }
 
 export function accountOf(config: VigilConfig, def: DrillDefinition): AccountConfig {
-  const account = config.accounts.find((a) => a.id === def.source.account);
-  if (!account) throw new ConfigError([{ file: def.file, path: 'source.account', message: `account ${def.source.account} is not in the configuration` }]);
+  const account = accountById(config, def.source.account);
+  if (!account) throw new ConfigError([{ file: def.file, path: 'source.account', message: accountMissingReason(config, def.source.account) }]);
   return account;
 }
 

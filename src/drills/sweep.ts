@@ -4,7 +4,8 @@
  * drill tags whose drill is not alive), delete them, and record those drills as aborted.
  */
 import { hostname } from 'node:os';
-import type { VigilConfig } from '../config/schema.js';
+import { accountById, accountMissingReason } from '../checks/accounts.js';
+import type { AccountConfig, VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { DrillRecord, Store } from '../store/types.js';
 import { isS3Drill, type DrillDefinition, type S3DrillDefinition } from './definitions.js';
@@ -57,8 +58,7 @@ export async function sweepOrphans(deps: SweepDeps): Promise<SweepOutcome> {
   const dead = new Map(running.filter((d) => !isAlive(d, now, staleMs, deps.processAlive)).map((d) => [d.id, d]));
   const live = new Set(running.filter((d) => !dead.has(d.id)).map((d) => d.id));
 
-  for (const account of deps.config.accounts) {
-    const regions = [...new Set([...account.regions, ...(account.drRegion ? [account.drRegion] : [])])];
+  for (const { account, regions } of sweepScopes(deps.config, deps.definitions ?? [], running)) {
     for (const region of regions) {
       let instances;
       try {
@@ -112,6 +112,32 @@ export async function sweepOrphans(deps: SweepDeps): Promise<SweepOutcome> {
 }
 
 /**
+ * Where drill instances may be: every listed account's regions and DR region, and, for accounts
+ * discovered through the organization (listed nowhere), the regions their runbooks restore into and
+ * the regions running drills recorded.
+ */
+export function sweepScopes(config: VigilConfig, definitions: readonly DrillDefinition[], running: readonly DrillRecord[]): Array<{ account: AccountConfig; regions: string[] }> {
+  const scopes = new Map<string, { account: AccountConfig; regions: Set<string> }>();
+  const add = (account: AccountConfig, regions: Array<string | undefined>) => {
+    const scope = scopes.get(account.id) ?? { account, regions: new Set<string>() };
+    for (const region of regions) if (region) scope.regions.add(region);
+    scopes.set(account.id, scope);
+  };
+  for (const account of config.accounts) add(account, [...account.regions, account.drRegion]);
+  for (const def of definitions) {
+    const account = accountById(config, def.source.account);
+    if (!account) continue;
+    const restoreFrom = isS3Drill(def) ? undefined : def.restore.from;
+    add(account, [def.source.region, restoreFrom === 'dr' ? account.drRegion : restoreFrom === 'source' ? undefined : restoreFrom]);
+  }
+  for (const drill of running) {
+    const account = accountById(config, drill.accountId);
+    if (account) add(account, [drill.region]);
+  }
+  return [...scopes.values()].map(({ account, regions }) => ({ account, regions: [...regions].sort() }));
+}
+
+/**
  * Object versions under each S3 drill's scratch prefix that carry Vigil's drill tags and whose drill is
  * not alive. Each version's tags are re-read just before it is deleted; untagged objects are not
  * Vigil's and stay.
@@ -124,9 +150,9 @@ async function sweepScratchPrefixes(deps: SweepDeps, s3: S3DrillPlatform, live: 
     const region = def.source.region;
     const bucket = scratchBucketOf(def);
     const prefix = def.restore.scratchPrefix;
-    const account = deps.config.accounts.find((a) => a.id === def.source.account);
+    const account = accountById(deps.config, def.source.account);
     if (!account) {
-      outcome.errors.push({ accountId: def.source.account, region, reason: `drill ${def.id}: account ${def.source.account} is not in the configuration` });
+      outcome.errors.push({ accountId: def.source.account, region, reason: `drill ${def.id}: ${accountMissingReason(deps.config, def.source.account)}` });
       continue;
     }
     try {

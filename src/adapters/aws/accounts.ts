@@ -10,7 +10,7 @@
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import { paginateListAccounts } from '@aws-sdk/client-organizations';
 import type { AccountSource, ResolvedAccounts, UnavailableAccount } from '../../checks/accounts.js';
-import { configuredAccounts } from '../../checks/accounts.js';
+import { configuredAccounts, organizationAccount } from '../../checks/accounts.js';
 import type { AccountConfig, OrganizationConfig, VigilConfig } from '../../config/schema.js';
 import type { AwsClients } from './clients.js';
 import { awsCall } from './errors.js';
@@ -71,14 +71,7 @@ export function selectAccounts(listed: readonly OrganizationAccount[], config: D
   for (const found of [...listed].sort((a, b) => a.id.localeCompare(b.id))) {
     if (explicit.has(found.id) || org.exclude.includes(found.id)) continue;
     if (org.include && !org.include.includes(found.id)) continue;
-    const account: AccountConfig = {
-      id: found.id,
-      name: found.name,
-      roleArn: `arn:${found.partition}:iam::${found.id}:role/${org.roleName}`,
-      ...(org.externalId ? { externalId: org.externalId } : {}),
-      regions: knownRegions,
-      ...(org.drRegion ? { drRegion: org.drRegion } : {}),
-    };
+    const account = organizationAccount(org, found);
     if (found.state !== 'ACTIVE') out.unavailable.push({ account, reason: stateReason(found.state) });
     else out.scan.push({ account, needsRegions: org.regions === 'enabled' });
   }
