@@ -65,7 +65,10 @@ export function accountById(config: Pick<VigilConfig, 'accounts' | 'organization
   const listed = config.accounts.find((a) => a.id === id);
   if (listed) return listed;
   const org = config.organization;
-  if (!org || org.exclude.includes(id) || (org.include && !org.include.includes(id))) return undefined;
+  // Units in include or exclude are not walked here: an account named by a runbook is wanted there
+  // unless the config names the account itself as excluded or lists only other accounts to include.
+  const onlyAccounts = org?.include?.every((entry) => /^\d{12}$/.test(entry)) ?? false;
+  if (!org || org.exclude.includes(id) || (onlyAccounts && !org.include?.includes(id))) return undefined;
   return organizationAccount(org, { id, name: id, partition: partitionOf(config.aws.defaultRegion) });
 }
 

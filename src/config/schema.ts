@@ -102,6 +102,11 @@ const rateLimitSchema = z.strictObject({
  * organization is scanned with the settings below. An account that Organizations reports as
  * suspended or closed gets `error` results, listed or not.
  */
+/** An account id, an organizational unit id (`ou-...`, all accounts beneath it, nested units too) or the root (`r-...`). */
+const organizationMember = z
+  .string()
+  .regex(/^(\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, 'expected a 12-digit account id, an organizational unit id such as ou-ab12-cd34ef56, or a root id such as r-ab12');
+
 export const organizationConfigSchema = z.strictObject({
   discover: z.literal(true),
   /** The role Vigil assumes in each discovered account: a name, or a path and name (`audit/VigilAudit`). */
@@ -109,9 +114,10 @@ export const organizationConfigSchema = z.strictObject({
   externalId: z.string().min(2).optional(),
   /** A role to assume for ListAccounts (the management or a delegated administrator account); the base credentials when absent. */
   managementRoleArn: roleArn.optional(),
-  /** Only these accounts (all of the organization when absent). */
-  include: z.array(accountId).min(1).optional(),
-  exclude: z.array(accountId).default([]),
+  /** Only these accounts, or the accounts under these organizational units or root (all of the organization when absent). */
+  include: z.array(organizationMember).min(1).optional(),
+  /** Never these accounts, nor any account under these organizational units. */
+  exclude: z.array(organizationMember).default([]),
   /** The regions to scan in each account, or `enabled`: the regions each account has enabled (EC2 DescribeRegions). */
   regions: z.union([z.literal('enabled'), z.array(region).min(1)]),
   drRegion: region.optional(),

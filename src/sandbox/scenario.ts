@@ -65,6 +65,18 @@ export const scenarioSchema = z
       .strictObject({
         id: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'expected an organization id such as o-a1b2c3d4e5'),
         managementAccount: accountIdSchema,
+        /** Organizational units, parents before children; accounts in none sit under the root. */
+        units: z
+          .array(
+            z.strictObject({
+              id: z.string().regex(/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/, 'expected an organizational unit id such as ou-ab12-cd34ef56'),
+              name: z.string().min(1),
+              /** The parent unit; the root when absent. */
+              parent: z.string().optional(),
+              accounts: z.array(accountIdSchema).default([]),
+            }),
+          )
+          .default([]),
       })
       .optional(),
     accounts: z.array(accountSchema).min(1),
@@ -97,6 +109,18 @@ export const scenarioSchema = z
     if (scenario.organization && !seen.has(scenario.organization.managementAccount)) {
       ctx.addIssue({ code: 'custom', path: ['organization', 'managementAccount'], message: 'not one of the accounts listed under accounts' });
     }
+    const units = Array.isArray(scenario.organization?.units) ? scenario.organization.units : [];
+    const unitIds = new Set<string>();
+    const placed = new Set<string>();
+    units.forEach((unit, u) => {
+      if (unit.parent !== undefined && !unitIds.has(unit.parent)) ctx.addIssue({ code: 'custom', path: ['organization', 'units', u, 'parent'], message: 'not a unit listed before this one' });
+      unitIds.add(unit.id);
+      (Array.isArray(unit.accounts) ? unit.accounts : []).forEach((id, a) => {
+        if (!seen.has(id)) ctx.addIssue({ code: 'custom', path: ['organization', 'units', u, 'accounts', a], message: 'not one of the accounts listed under accounts' });
+        if (placed.has(id)) ctx.addIssue({ code: 'custom', path: ['organization', 'units', u, 'accounts', a], message: 'already in another unit: an account has one parent' });
+        placed.add(id);
+      });
+    });
     },
     { when: () => true },
   );

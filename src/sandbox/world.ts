@@ -15,6 +15,15 @@ export interface SandboxAccount {
   /** Regions that DescribeRegions reports as enabled (opted in). */
   enabledRegions: string[];
   joinedAt: Date;
+  /** The organizational unit holding the account; the root when absent. */
+  parentId?: string;
+}
+
+export interface SandboxOrganizationalUnit {
+  id: string;
+  name: string;
+  /** The parent unit's id, or the root's. */
+  parentId: string;
 }
 
 export interface SandboxCredential {
@@ -41,6 +50,9 @@ export class World {
   /** The account that owns the organization, when the scenario has one. */
   managementAccountId?: string;
   organizationId?: string;
+  /** The organization's root (`r-...`) and its units, by id. */
+  organizationRootId?: string;
+  readonly organizationalUnits = new Map<string, SandboxOrganizationalUnit>();
 
   private readonly slices = new Map<string, unknown>();
   private readonly closers: Array<() => Promise<void> | void> = [];

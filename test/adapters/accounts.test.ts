@@ -15,7 +15,13 @@ const fillers = Array.from({ length: 20 }, (_, i) => `  - id: "6000000000${Strin
 
 const SCENARIO = `
 name: organization
-organization: { id: o-test0000001, managementAccount: "111111111111" }
+organization:
+  id: o-test0000001
+  managementAccount: "111111111111"
+  units:
+    - { id: ou-test-prod0001, name: Production, accounts: ["222222222222"] }
+    - { id: ou-test-paymnt01, name: Payments, parent: ou-test-prod0001, accounts: ["444444444444"] }
+    - { id: ou-test-sandbx01, name: Sandboxes, accounts: ["555555555555"] }
 accounts:
   - id: "111111111111"
     name: management
@@ -81,6 +87,19 @@ describe('selectAccounts', () => {
     expect(selection.unavailable).toEqual([{ account: closed, reason: 'account closed (AWS Organizations state CLOSED)' }]);
   });
 
+  it('narrows by organizational units: an account beneath an included unit is scanned unless a unit it sits in is excluded', () => {
+    const all = [listed('222222222222'), listed('444444444444'), listed('555555555555')];
+    const members = new Map([
+      ['ou-test-prod0001', new Set(['222222222222', '444444444444'])],
+      ['ou-test-paymnt01', new Set(['444444444444'])],
+    ]);
+
+    const selection = selectAccounts(all, config({ regions: ['us-east-1'], include: ['ou-test-prod0001'], exclude: ['ou-test-paymnt01'] }), members);
+
+    expect(selection.scan.map((s) => s.account.id)).toEqual(['222222222222']);
+    expect(selection.unavailable).toEqual([]);
+  });
+
   it('builds role ARNs in the account\'s own partition, with a role path when given', () => {
     const selection = selectAccounts([{ id: '222222222222', name: 'gov', partition: 'aws-us-gov', state: 'ACTIVE' }], config({ regions: ['us-east-1'], roleName: 'audit/VigilAudit' }));
 
@@ -133,6 +152,27 @@ describe('AwsAccountDirectory against the sandbox', () => {
       ['333333333333', 'account suspended (AWS Organizations state SUSPENDED)'],
       ['444444444444', 'sts:AssumeRole in 444444444444: access denied (AccessDenied)'],
     ]);
+  });
+
+  it('walks included and excluded units down through nested units', async () => {
+    const cfg = config({ regions: ['us-east-1'], include: ['ou-test-prod0001', 'ou-test-sandbx01'], exclude: ['ou-test-paymnt01'] });
+    const clients = new AwsClients(cfg.aws);
+
+    const resolved = await new AwsAccountDirectory(clients, cfg).resolve();
+    clients.destroy();
+
+    expect(resolved.accounts.map((a) => a.id)).toEqual(['222222222222', '555555555555']);
+    expect(resolved.unavailable).toEqual([]);
+  });
+
+  it('names the field when include names a unit the organization does not have', async () => {
+    const cfg = config({ regions: ['us-east-1'], include: ['ou-test-missing1'] });
+    const clients = new AwsClients(cfg.aws);
+
+    const error = await externalFailure(new AwsAccountDirectory(clients, cfg).resolve());
+    clients.destroy();
+
+    expect(error.message).toBe('organization.include: ou-test-missing1 is not the root or an organizational unit of this organization (ParentNotFoundException)');
   });
 
   it('uses the config\'s list as it is when there is no organization section', async () => {

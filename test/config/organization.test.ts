@@ -55,7 +55,7 @@ organization:
 
     expect(problemsOf(text)).toEqual([
       { line: 4, path: 'organization.roleNme', message: 'unknown field; did you mean "roleName"?' },
-      { line: 5, path: 'organization.include[0]', message: 'expected a 12-digit AWS account id' },
+      { line: 5, path: 'organization.include[0]', message: 'expected a 12-digit account id, an organizational unit id such as ou-ab12-cd34ef56, or a root id such as r-ab12' },
       { line: 7, path: 'organization.drRegion', message: 'the DR region must be one of the regions (us-east-1)' },
     ]);
     expect(problemsOf('version: 1\n')).toEqual([{ line: 1, path: 'accounts', message: 'list at least one account, or discover them with organization' }]);

@@ -8,7 +8,8 @@
  * actions it calls are declared with the identity ones (identity.ts: IDENTITY_ACTIONS).
  */
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
-import { paginateListAccounts } from '@aws-sdk/client-organizations';
+import { paginateListAccounts, paginateListAccountsForParent, paginateListOrganizationalUnitsForParent } from '@aws-sdk/client-organizations';
+import { ExternalServiceError } from '../../core/errors.js';
 import type { AccountSource, ResolvedAccounts, UnavailableAccount } from '../../checks/accounts.js';
 import { configuredAccounts, organizationAccount } from '../../checks/accounts.js';
 import type { AccountConfig, OrganizationConfig, VigilConfig } from '../../config/schema.js';
@@ -52,8 +53,9 @@ function stateReason(state: string): string {
  * Which accounts a run scans, from what Organizations lists and what the config says (pure). Listed
  * accounts are scanned as the config lists them; include and exclude narrow the discovered ones.
  */
-export function selectAccounts(listed: readonly OrganizationAccount[], config: DiscoveryConfig): AccountSelection {
+export function selectAccounts(listed: readonly OrganizationAccount[], config: DiscoveryConfig, members: UnitMembers = new Map()): AccountSelection {
   const org = config.organization as OrganizationConfig;
+  const matches = (entries: readonly string[], id: string) => entries.some((entry) => entry === id || members.get(entry)?.has(id) === true);
   const byId = new Map(listed.map((a) => [a.id, a]));
   const explicit = new Set(config.accounts.map((a) => a.id));
   const knownRegions = org.regions === 'enabled' ? [] : org.regions;
@@ -64,13 +66,13 @@ export function selectAccounts(listed: readonly OrganizationAccount[], config: D
     if (state !== 'ACTIVE') out.unavailable.push({ account, reason: stateReason(state) });
     else out.scan.push({ account, needsRegions: false });
   }
-  for (const id of org.include ?? []) {
+  for (const id of (org.include ?? []).filter(isAccountId)) {
     if (byId.has(id) || explicit.has(id)) continue;
     out.unavailable.push({ account: { id, name: id, regions: knownRegions }, reason: 'not an account of the organization (it is in organization.include)' });
   }
   for (const found of [...listed].sort((a, b) => a.id.localeCompare(b.id))) {
-    if (explicit.has(found.id) || org.exclude.includes(found.id)) continue;
-    if (org.include && !org.include.includes(found.id)) continue;
+    if (explicit.has(found.id) || matches(org.exclude, found.id)) continue;
+    if (org.include && !matches(org.include, found.id)) continue;
     const account = organizationAccount(org, found);
     if (found.state !== 'ACTIVE') out.unavailable.push({ account, reason: stateReason(found.state) });
     else out.scan.push({ account, needsRegions: org.regions === 'enabled' });
@@ -99,6 +101,61 @@ export async function listOrganizationAccounts(clients: AwsClients, org: Organiz
     }
     return out;
   });
+}
+
+/** The accounts beneath each organizational unit or root that include or exclude name, nested units included. */
+export type UnitMembers = ReadonlyMap<string, ReadonlySet<string>>;
+
+const isAccountId = (entry: string) => /^\d{12}$/.test(entry);
+
+/**
+ * Walks each unit include or exclude names, down through its child units, collecting the accounts
+ * beneath it. A unit the organization does not have is a configuration mistake, named as such.
+ */
+export async function listUnitMembers(clients: AwsClients, org: OrganizationConfig): Promise<UnitMembers> {
+  const units = [...new Set([...(org.include ?? []), ...org.exclude].filter((e) => !isAccountId(e)))];
+  const out = new Map<string, Set<string>>();
+  if (units.length === 0) return out;
+  const management = managementAccount(org);
+  const client = clients.client('organizations', management);
+  const ctx = (operation: string) => ({ service: 'organizations', operation, account: management?.id });
+  const beneath = new Map<string, { accounts: string[]; units: string[] }>();
+  const read = async (parent: string) => {
+    const known = beneath.get(parent);
+    if (known) return known;
+    const found = { accounts: [] as string[], units: [] as string[] };
+    await awsCall(ctx('ListAccountsForParent'), async () => {
+      for await (const page of paginateListAccountsForParent({ client, pageSize: ORGANIZATIONS_PAGE }, { ParentId: parent })) {
+        for (const a of page.Accounts ?? []) if (a.Id) found.accounts.push(a.Id);
+      }
+    });
+    await awsCall(ctx('ListOrganizationalUnitsForParent'), async () => {
+      for await (const page of paginateListOrganizationalUnitsForParent({ client, pageSize: ORGANIZATIONS_PAGE }, { ParentId: parent })) {
+        for (const u of page.OrganizationalUnits ?? []) if (u.Id) found.units.push(u.Id);
+      }
+    });
+    beneath.set(parent, found);
+    return found;
+  };
+  for (const unit of units) {
+    const field = (org.include ?? []).includes(unit) ? 'organization.include' : 'organization.exclude';
+    const accounts = new Set<string>();
+    const queue = [unit];
+    try {
+      for (let parent = queue.shift(); parent !== undefined; parent = queue.shift()) {
+        const found = await read(parent);
+        for (const id of found.accounts) accounts.add(id);
+        queue.push(...found.units);
+      }
+    } catch (err) {
+      if (err instanceof ExternalServiceError && err.details.code === 'ParentNotFoundException') {
+        throw new ExternalServiceError(`${field}: ${unit} is not the root or an organizational unit of this organization (${err.details.code})`, err.details, { cause: err });
+      }
+      throw err;
+    }
+    out.set(unit, accounts);
+  }
+  return out;
 }
 
 /** The role ListAccounts runs as, when the config names one. */
@@ -138,7 +195,8 @@ export class AwsAccountDirectory implements AccountSource {
   private async discover(): Promise<ResolvedAccounts> {
     const org = this.config.organization;
     if (!org) return configuredAccounts(this.config).resolve();
-    const selection = selectAccounts(await listOrganizationAccounts(this.clients, org), this.config);
+    const [listed, members] = await Promise.all([listOrganizationAccounts(this.clients, org), listUnitMembers(this.clients, org)]);
+    const selection = selectAccounts(listed, this.config, members);
     const unavailable = [...selection.unavailable];
     const looked = await mapLimited(selection.scan, REGION_LOOKUPS_AT_ONCE, async ({ account, needsRegions }) => {
       if (!needsRegions) return account;

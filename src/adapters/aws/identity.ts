@@ -9,8 +9,15 @@ import { awsCall } from './errors.js';
  * IAM actions these functions and account discovery (accounts.ts) call, for Vigil's own least-privilege
  * policy. AssumeRole and ListAccounts are made by the principal Vigil starts as, not by the audit role.
  */
-export const IDENTITY_ACTIONS = ['sts:GetCallerIdentity', 'sts:AssumeRole', 'ec2:DescribeRegions', 'organizations:ListAccounts'] as const;
-export const PRINCIPAL_ACTIONS: ReadonlySet<string> = new Set(['sts:AssumeRole', 'organizations:ListAccounts']);
+export const IDENTITY_ACTIONS = [
+  'sts:GetCallerIdentity',
+  'sts:AssumeRole',
+  'ec2:DescribeRegions',
+  'organizations:ListAccounts',
+  'organizations:ListAccountsForParent',
+  'organizations:ListOrganizationalUnitsForParent',
+] as const;
+export const PRINCIPAL_ACTIONS: ReadonlySet<string> = new Set(['sts:AssumeRole', 'organizations:ListAccounts', 'organizations:ListAccountsForParent', 'organizations:ListOrganizationalUnitsForParent']);
 
 export interface CallerIdentity {
   account: string;

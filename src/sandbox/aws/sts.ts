@@ -33,6 +33,15 @@ export function seedAccounts(world: World, scenario: Scenario): void {
   if (scenario.organization) {
     world.organizationId = scenario.organization.id;
     world.managementAccountId = scenario.organization.managementAccount;
+    const root = `r-${scenario.organization.id.slice(2, 6)}`;
+    world.organizationRootId = root;
+    for (const unit of scenario.organization.units) {
+      world.organizationalUnits.set(unit.id, { id: unit.id, name: unit.name, parentId: unit.parent ?? root });
+      for (const id of unit.accounts) {
+        const account = world.account(id);
+        if (account) account.parentId = unit.id;
+      }
+    }
   }
 }
 
