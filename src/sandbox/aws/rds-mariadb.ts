@@ -30,7 +30,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { LoopbackEndpoint } from './loopback-endpoint.js';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -491,31 +491,28 @@ export function errorPacket(message: string, code = 1105): Buffer {
  * client connects or Vault runs SQL, and connections are piped to its unix socket.
  */
 export class MariaDbBackend {
-  readonly port: number;
-  private readonly proxy: Server;
+  private endpoint!: LoopbackEndpoint;
   private readonly source: DataSource;
   private readonly home: MariaDbHome;
-  private readonly sockets = new Set<Socket>();
   private booting?: Promise<MariaDbServer>;
   private closed = false;
 
-  private constructor(proxy: Server, port: number, source: DataSource, home: MariaDbHome) {
-    this.proxy = proxy;
-    this.port = port;
+  private constructor(source: DataSource, home: MariaDbHome) {
     this.source = source;
     this.home = home;
   }
 
   static async listen(source: DataSource, home: MariaDbHome): Promise<MariaDbBackend> {
-    const proxy = createServer();
-    await new Promise<void>((resolve, reject) => {
-      proxy.once('error', reject);
-      proxy.listen(0, '127.0.0.1', () => resolve());
+    const backend = new MariaDbBackend(source, home);
+    backend.endpoint = await LoopbackEndpoint.listen({
+      upstream: async () => ({ path: (await backend.boot()).socketPath }),
+      refuse: (socket, err) => socket.end(errorPacket(`The sandbox could not start this DB instance's database: ${err instanceof Error ? err.message : String(err)}`)),
     });
-    const address = proxy.address();
-    const backend = new MariaDbBackend(proxy, typeof address === 'object' && address ? address.port : 0, source, home);
-    proxy.on('connection', (socket) => backend.accept(socket));
     return backend;
+  }
+
+  get port(): number {
+    return this.endpoint.port;
   }
 
   /** Whether a server has been asked for: until then the data is exactly `source`. */
@@ -539,8 +536,7 @@ export class MariaDbBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.proxy.close(() => resolve()));
+    await this.endpoint.close();
     const server = await this.booting?.catch(() => undefined);
     await server?.stop();
   }
@@ -562,30 +558,5 @@ export class MariaDbBackend {
       }
     })();
     return this.booting;
-  }
-
-  private accept(socket: Socket): void {
-    socket.pause();
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    this.boot().then(
-      (server) => {
-        if (socket.destroyed) return;
-        const upstream = connect({ path: server.socketPath });
-        this.sockets.add(upstream);
-        upstream.on('close', () => {
-          this.sockets.delete(upstream);
-          socket.destroy();
-        });
-        upstream.on('error', () => upstream.destroy());
-        socket.on('close', () => upstream.destroy());
-        socket.pipe(upstream);
-        upstream.pipe(socket);
-      },
-      (err: unknown) => {
-        if (!socket.destroyed) socket.end(errorPacket(`The sandbox could not start this DB instance's database: ${err instanceof Error ? err.message : String(err)}`));
-      },
-    );
   }
 }

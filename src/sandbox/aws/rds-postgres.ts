@@ -9,9 +9,9 @@
  * runs SQL, and snapshots describe their data as a recipe (image + "as of" + SQL) that is only turned
  * into a database when someone restores it.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { LoopbackEndpoint } from './loopback-endpoint.js';
 
 /** A Postgres data directory as a tarball, built on first use and then shared. */
 export interface DataImage {
@@ -120,29 +120,26 @@ async function dropRowsCreatedAfter(db: PGlite, asOf: Date): Promise<void> {
  * piped to a PGLiteSocketServer on an internal port, which multiplexes them onto the one PGlite.
  */
 export class PostgresBackend {
-  readonly port: number;
-  private readonly proxy: Server;
+  private endpoint!: LoopbackEndpoint;
   private readonly source: DataSource;
-  private readonly sockets = new Set<Socket>();
   private booting?: Promise<{ db: PGlite; server: PGLiteSocketServer; port: number }>;
   private closed = false;
 
-  private constructor(proxy: Server, port: number, source: DataSource) {
-    this.proxy = proxy;
-    this.port = port;
+  private constructor(source: DataSource) {
     this.source = source;
   }
 
   static async listen(source: DataSource): Promise<PostgresBackend> {
-    const proxy = createServer();
-    await new Promise<void>((resolve, reject) => {
-      proxy.once('error', reject);
-      proxy.listen(0, '127.0.0.1', () => resolve());
+    const backend = new PostgresBackend(source);
+    backend.endpoint = await LoopbackEndpoint.listen({
+      upstream: async () => ({ port: (await backend.boot()).port, host: '127.0.0.1' }),
+      refuse: (socket) => socket.destroy(),
     });
-    const address = proxy.address();
-    const backend = new PostgresBackend(proxy, typeof address === 'object' && address ? address.port : 0, source);
-    proxy.on('connection', (socket) => backend.accept(socket));
     return backend;
+  }
+
+  get port(): number {
+    return this.endpoint.port;
   }
 
   /** Whether PGlite has started: until then the data is exactly `source`. */
@@ -165,8 +162,7 @@ export class PostgresBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.proxy.close(() => resolve()));
+    await this.endpoint.close();
     const running = await this.booting?.catch(() => undefined);
     if (running) {
       await running.server.stop();
@@ -189,28 +185,5 @@ export class PostgresBackend {
       return { db, server, port };
     })();
     return this.booting;
-  }
-
-  private accept(socket: Socket): void {
-    socket.pause();
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    this.boot().then(
-      ({ port }) => {
-        if (socket.destroyed) return;
-        const upstream = connect(port, '127.0.0.1');
-        this.sockets.add(upstream);
-        upstream.on('close', () => {
-          this.sockets.delete(upstream);
-          socket.destroy();
-        });
-        upstream.on('error', () => upstream.destroy());
-        socket.on('close', () => upstream.destroy());
-        socket.pipe(upstream);
-        upstream.pipe(socket);
-      },
-      () => socket.destroy(),
-    );
   }
 }
