@@ -9,7 +9,7 @@ import { configPath, readConfig, resolveSecrets, type LoadedConfig } from './con
 import type { VigilConfig } from './config/schema.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/log.js';
-import { SqliteStore } from './store/sqlite.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
 export interface AppOptions {
@@ -64,7 +64,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock: options.clock ?? systemClock,
     logger,
     dataDir,
-    store: () => (store ??= SqliteStore.open(dataDir)),
+    store: () => (store ??= openStore(config, { dataDir, configFile: loaded.file, locate: loaded.locate })),
     aws: () => (aws ??= new Clients(config.aws, env)),
     vault: () => vault,
     close: async () => {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../core/clock.js';
+import { clusterConfigSchema } from './cluster.js';
 import { SEVERITIES } from '../core/results.js';
 import { probesConfigSchema } from '../incidents/probes.js';
 import { slaPolicySchema } from '../incidents/sla.js';
@@ -124,11 +125,32 @@ export const organizationConfigSchema = z.strictObject({
 });
 export type OrganizationConfig = z.output<typeof organizationConfigSchema>;
 
+/**
+ * `postgres://user:password@host:5432/database`, with `?sslmode=verify-full&sslrootcert=/path/ca.pem` for
+ * TLS; or a Vault reference whose secret is such a URL, so the password stays out of the config.
+ */
+const postgresUrl = z
+  .string()
+  .refine((v) => v.startsWith('vault:') || /^postgres(ql)?:\/\/\S+$/.test(v), 'expected a PostgreSQL URL such as postgres://vigil:PASSWORD@db.example.com:5432/vigil, or a Vault reference such as vault:secret/data/vigil#store_url');
+
+export const storeConfigSchema = z.strictObject({
+  postgres: z
+    .strictObject({
+      url: postgresUrl,
+      /** Connections each Vigil process keeps open. */
+      poolSize: z.number().int().min(1).max(100).default(10),
+    })
+    .optional(),
+});
+export type StoreConfig = z.output<typeof storeConfigSchema>;
+
 export const configSchema = z
   .strictObject({
     version: z.literal(1),
     /** Where the state store lives; `--data-dir` and VIGIL_DATA_DIR override it. */
     dataDir: z.string().optional(),
+    /** The state store: the SQLite file in the data directory when absent, or PostgreSQL (several replicas share one). */
+    store: storeConfigSchema.prefault({}),
     aws: z
       .strictObject({
         /** A named profile from the shared config files; AWS_PROFILE works as well. */
@@ -195,6 +217,8 @@ export const configSchema = z
         secureCookie: z.boolean().default(true),
         /** How long a stopping service waits for running jobs (drills tear down) before it closes. */
         shutdownGrace: duration.prefault('2m'),
+        /** Several replicas on one database (src/config/cluster.ts); always on with a PostgreSQL store. */
+        cluster: clusterConfigSchema.optional(),
       })
       .prefault({}),
     /** HTTP probes of the platform's public endpoints: they set status-page components and raise probe-failed signals. */

@@ -11,12 +11,18 @@ export function registerSecret(value: string | undefined): void {
   if (value !== undefined && value.length >= 4) secrets.add(value);
 }
 
+/**
+ * `scheme://user:password@`: a password written into a URL (a database URL in the config) is never
+ * shown. A template's `{{password}}` placeholder (Vault's connection URLs) is no password.
+ */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)(?!\{\{)([^\s@/]+)@/gi;
+
 export function redact(text: string): string {
   let out = text;
   for (const secret of secrets) {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
   }
-  return out;
+  return out.replace(URL_PASSWORD, `$1${MASK}@`);
 }
 
 /** Deep copy with every registered secret masked, for JSON output. */

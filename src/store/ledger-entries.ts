@@ -4,6 +4,8 @@
  * entries prove those records were not altered afterwards. Bulky facts are kept as their hash. Never a
  * secret: tokens appear by name and role only.
  */
+import type { Attestation } from '../evidence/report-model.js';
+import type { StoredWaiver } from './evidence-types.js';
 import type { ApiToken } from './token-types.js';
 import type { MaintenanceWindow, SlaEventRecord } from './incident-types.js';
 import type { NewLedgerEntry } from './ledger-types.js';
@@ -195,6 +197,39 @@ export function tokenEntry(token: Pick<ApiToken, 'name' | 'role'>, change: { act
     actor: change.actor,
     subject: `token:${token.name}`,
     data: { action: change.action, name: token.name, role: token.role, reason: change.reason },
+  };
+}
+
+/** The ledger entry of an attestation: the record as written, file by name, size and hash. */
+export function attestationEntry(a: Attestation): NewLedgerEntry {
+  return {
+    kind: 'attestation',
+    at: a.at,
+    actor: a.actor,
+    subject: a.id,
+    data: { id: a.id, control: a.control, owner: a.owner, reason: a.reason, file: a.file, at: a.at, expiresAt: a.expiresAt },
+  };
+}
+
+/** The ledger entry of a waiver granted or revoked. */
+export function waiverEntry(w: StoredWaiver, action: 'granted' | 'revoked'): NewLedgerEntry {
+  return {
+    kind: 'waiver',
+    at: action === 'granted' ? w.at : (w.revokedAt as string),
+    actor: action === 'granted' ? w.actor : (w.revokedBy as string),
+    subject: w.id,
+    data: {
+      action,
+      id: w.id,
+      checkId: w.checkId,
+      resource: w.resource,
+      reason: w.reason,
+      until: w.until,
+      at: w.at,
+      grantedBy: w.actor,
+      revokedAt: w.revokedAt,
+      revokeReason: w.revokeReason,
+    },
   };
 }
 

@@ -9,37 +9,9 @@ import type { Incident } from '../incidents/types.js';
 import type { CheckStats, DailyCheckCounts, EvidenceStore, StoredWaiver, WaiverRevocation } from './evidence-types.js';
 import type { NewLedgerEntry } from './ledger-types.js';
 import { appendInTransaction } from './sqlite-ledger.js';
-import { toDrill, toResult, type DrillRow, type ResultRow } from './sqlite.js';
+import { attestationEntry, waiverEntry } from './ledger-entries.js';
+import { byCheckScopeResource, sameScope, toAttestation, toDrill, toResult, toWaiver, WAIVER_SELECT, type AttestationRow, type DrillRow, type ResultRow, type WaiverRow } from './rows.js';
 import type { CheckResultRecord, DrillRecord } from './types.js';
-
-interface AttestationRow {
-  id: string;
-  control: string;
-  owner: string;
-  reason: string;
-  file_name: string | null;
-  file_sha256: string | null;
-  file_bytes: number | null;
-  at: string;
-  actor: string;
-  expires_at: string | null;
-}
-
-interface WaiverRow {
-  id: string;
-  check_id: string;
-  resource: string;
-  reason: string;
-  until_at: string;
-  at: string;
-  actor: string;
-  revoked_at: string | null;
-  revoked_by: string | null;
-  revoke_reason: string | null;
-}
-
-const WAIVER_SELECT = `SELECT w.id, w.check_id, w.resource, w.reason, w.until_at, w.at, w.actor, r.at AS revoked_at, r.actor AS revoked_by, r.reason AS revoke_reason
-  FROM waivers w LEFT JOIN waiver_revocations r ON r.waiver_id = w.id`;
 
 export class SqliteEvidenceStore implements EvidenceStore {
   constructor(private readonly db: Database.Database) {}
@@ -168,7 +140,6 @@ export class SqliteEvidenceStore implements EvidenceStore {
       .all(period.from, period.to) as Array<{ check_id: string; account_id: string | null; region: string | null; at: string }>;
     // Account and region are compared here, not in SQL: a condition on them steers SQLite's planner to
     // the (account_id, region) index, which holds half the table, instead of (check_id, evaluated_at).
-    const sameScope = (r: { account_id: string | null; region: string | null }, l: { account_id: string | null; region: string | null }) => r.account_id === l.account_id && r.region === l.region;
     const runsAt = this.db.prepare('SELECT run_id, account_id, region FROM check_results WHERE check_id = ? AND evaluated_at = ?');
     // By run (the primary key's prefix): a run holds a hundred results, a check a year of them.
     const failing = this.db.prepare("SELECT * FROM check_results WHERE run_id = ? AND check_id = ? AND status = 'fail'");
@@ -179,7 +150,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
       if (!run) continue;
       out.push(...(failing.all(run.run_id, l.check_id) as ResultRow[]).filter((r) => sameScope(r, l) && inPeriod(r)));
     }
-    return out.sort((a, b) => a.check_id.localeCompare(b.check_id) || (a.account_id ?? '').localeCompare(b.account_id ?? '') || (a.region ?? '').localeCompare(b.region ?? '') || a.resource.localeCompare(b.resource)).map(toResult);
+    return out.sort(byCheckScopeResource).map(toResult);
   }
 
   async dailyCheckCounts(period: ReportPeriod): Promise<DailyCheckCounts[]> {
@@ -219,63 +190,3 @@ export class SqliteEvidenceStore implements EvidenceStore {
   }
 }
 
-/** The ledger entry of an attestation: the record as written, file by name, size and hash. */
-export function attestationEntry(a: Attestation): NewLedgerEntry {
-  return {
-    kind: 'attestation',
-    at: a.at,
-    actor: a.actor,
-    subject: a.id,
-    data: { id: a.id, control: a.control, owner: a.owner, reason: a.reason, file: a.file, at: a.at, expiresAt: a.expiresAt },
-  };
-}
-
-/** The ledger entry of a waiver granted or revoked. */
-export function waiverEntry(w: StoredWaiver, action: 'granted' | 'revoked'): NewLedgerEntry {
-  return {
-    kind: 'waiver',
-    at: action === 'granted' ? w.at : (w.revokedAt as string),
-    actor: action === 'granted' ? w.actor : (w.revokedBy as string),
-    subject: w.id,
-    data: {
-      action,
-      id: w.id,
-      checkId: w.checkId,
-      resource: w.resource,
-      reason: w.reason,
-      until: w.until,
-      at: w.at,
-      grantedBy: w.actor,
-      revokedAt: w.revokedAt,
-      revokeReason: w.revokeReason,
-    },
-  };
-}
-
-function toAttestation(r: AttestationRow): Attestation {
-  return {
-    id: r.id,
-    control: r.control,
-    owner: r.owner,
-    reason: r.reason,
-    ...(r.file_name !== null && r.file_sha256 !== null ? { file: { name: r.file_name, sha256: r.file_sha256, bytes: r.file_bytes ?? 0 } } : {}),
-    at: r.at,
-    actor: r.actor,
-    ...(r.expires_at !== null ? { expiresAt: r.expires_at } : {}),
-  };
-}
-
-function toWaiver(r: WaiverRow): StoredWaiver {
-  return {
-    id: r.id,
-    checkId: r.check_id,
-    resource: r.resource,
-    reason: r.reason,
-    until: r.until_at,
-    at: r.at,
-    actor: r.actor,
-    ...(r.revoked_at !== null ? { revokedAt: r.revoked_at } : {}),
-    ...(r.revoked_by !== null ? { revokedBy: r.revoked_by } : {}),
-    ...(r.revoke_reason !== null ? { revokeReason: r.revoke_reason } : {}),
-  };
-}

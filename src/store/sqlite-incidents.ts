@@ -19,38 +19,8 @@ import type {
 } from './incident-types.js';
 import { incidentEntry, maintenanceEntry, notificationEntry } from './ledger-entries.js';
 import { appendInTransaction } from './sqlite-ledger.js';
+import { subjectOf, toOutbox, toSignal, toSlaEvent, toStoredIncident as toStored, type IncidentRow, type OutboxRow, type SignalRow, type SlaEventRow } from './rows.js';
 import type { Signal } from './types.js';
-
-interface IncidentRow {
-  id: string;
-  version: number;
-  sla_swept_to: string;
-  doc: string;
-}
-
-interface OutboxRow {
-  seq: number;
-  id: string;
-  subject_id: string;
-  channel: ChannelName;
-  notification: string;
-  status: OutboxStatus;
-  attempts: number;
-  created_at: string;
-  next_attempt_at: string;
-  delivered_at: string | null;
-  last_error: string | null;
-}
-
-interface SignalRow {
-  id: string;
-  kind: string;
-  key: string;
-  source: string;
-  raised_at: string;
-  summary: string;
-  payload: string;
-}
 
 const OPEN = "state != 'resolved'";
 
@@ -272,17 +242,8 @@ export class SqliteIncidentStore implements IncidentStore {
   async slaEvents(incidentId?: string): Promise<SlaEventRecord[]> {
     const rows = this.db
       .prepare('SELECT * FROM sla_events WHERE (? IS NULL OR incident_id = ?) ORDER BY at, id')
-      .all(incidentId ?? null, incidentId ?? null) as Array<{
-      id: string;
-      incident_id: string;
-      clock: SlaEventRecord['clock'];
-      severity: SlaEventRecord['severity'];
-      kind: SlaEventRecord['kind'];
-      threshold: number;
-      at: string;
-      due_at: string;
-    }>;
-    return rows.map((r) => ({ id: r.id, incidentId: r.incident_id, clock: r.clock, severity: r.severity, kind: r.kind, threshold: r.threshold, at: r.at, dueAt: r.due_at }));
+      .all(incidentId ?? null, incidentId ?? null) as SlaEventRow[];
+    return rows.map(toSlaEvent);
   }
 
   async saveMaintenance(window: MaintenanceWindow, expectedVersion: number, notifications: Notification[]): Promise<MaintenanceWindow> {
@@ -330,34 +291,4 @@ export class SqliteIncidentStore implements IncidentStore {
   async enqueue(notifications: Notification[]): Promise<void> {
     this.db.transaction(() => this.insertOutbox(notifications)).immediate();
   }
-}
-
-function subjectOf(n: Notification): string {
-  if (n.subject === 'incident') return n.incident.id;
-  if (n.subject === 'maintenance') return n.maintenance.id;
-  return `component:${n.component}`;
-}
-
-function toStored(row: IncidentRow): StoredIncident {
-  return { incident: JSON.parse(row.doc) as Incident, version: row.version, slaSweptTo: row.sla_swept_to };
-}
-
-function toSignal(r: SignalRow): Signal {
-  return { id: r.id, kind: r.kind, key: r.key, source: r.source, raisedAt: r.raised_at, summary: r.summary, payload: JSON.parse(r.payload) as Record<string, unknown> };
-}
-
-function toOutbox(r: OutboxRow): OutboxRecord {
-  return {
-    id: r.id,
-    seq: r.seq,
-    subjectId: r.subject_id,
-    channel: r.channel,
-    notification: JSON.parse(r.notification) as Notification,
-    status: r.status,
-    attempts: r.attempts,
-    createdAt: r.created_at,
-    nextAttemptAt: r.next_attempt_at,
-    ...(r.delivered_at ? { deliveredAt: r.delivered_at } : {}),
-    ...(r.last_error ? { lastError: r.last_error } : {}),
-  };
 }

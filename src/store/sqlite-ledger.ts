@@ -4,31 +4,17 @@
  * chain head is read under the write lock: two processes on one file serialize and never fork the chain.
  */
 import type Database from 'better-sqlite3';
-import { canonicalJson, entryHashOfCanonicalData, GENESIS_HASH } from '../evidence/canonical.js';
-import { LEDGER_KINDS, type LedgerEntry, type LedgerKind, type LedgerStore, type NewLedgerEntry } from './ledger-types.js';
+import { chainEntries, toStoredEntry, type StoredLedgerEntry } from './ledger-chain.js';
+import type { LedgerEntry, LedgerKind, LedgerStore, NewLedgerEntry } from './ledger-types.js';
+import type { LedgerRow } from './rows.js';
 
-/** An entry as stored: `data` is the canonical JSON text its hash was computed over. */
-export interface StoredLedgerEntry extends Omit<LedgerEntry, 'data'> {
-  data: string;
-}
-
-interface LedgerRow {
-  seq: number;
-  kind: LedgerKind;
-  at: string;
-  actor: string;
-  subject: string;
-  data: string;
-  prev_hash: string;
-  hash: string;
-}
+export type { StoredLedgerEntry };
 
 interface Statements {
   head: Database.Statement;
   insert: Database.Statement;
 }
 
-const KINDS = new Set<string>(LEDGER_KINDS);
 const prepared = new WeakMap<Database.Database, Statements>();
 
 function statementsOf(db: Database.Database): Statements {
@@ -52,28 +38,9 @@ export function appendInTransaction(db: Database.Database, entries: readonly New
   if (!db.inTransaction) throw new Error('appendInTransaction: call it inside the transaction that writes the records it describes');
   if (entries.length === 0) return [];
   const s = statementsOf(db);
-  const head = s.head.get() as { seq: number; hash: string } | undefined;
-  let seq = head?.seq ?? 0;
-  let prevHash = head?.hash ?? GENESIS_HASH;
-  const appended: LedgerEntry[] = [];
-  for (const entry of entries) {
-    checkEntry(entry);
-    seq += 1;
-    const at = new Date(entry.at).toISOString();
-    const data = canonicalJson(entry.data);
-    const hash = entryHashOfCanonicalData({ seq, kind: entry.kind, at, actor: entry.actor, subject: entry.subject, prevHash }, data);
-    s.insert.run(seq, entry.kind, at, entry.actor, entry.subject, data, prevHash, hash);
-    appended.push({ seq, kind: entry.kind, at, actor: entry.actor, subject: entry.subject, data: entry.data, prevHash, hash });
-    prevHash = hash;
-  }
-  return appended;
-}
-
-/** A malformed entry is a bug in the caller; refusing it keeps the chain free of entries nobody can read. */
-function checkEntry(entry: NewLedgerEntry): void {
-  if (!KINDS.has(entry.kind)) throw new Error(`ledger: unknown entry kind ${String(entry.kind)}`);
-  if (!entry.actor || !entry.subject) throw new Error(`ledger: a ${entry.kind} entry needs an actor and a subject`);
-  if (Number.isNaN(Date.parse(entry.at))) throw new Error(`ledger: a ${entry.kind} entry's time "${entry.at}" is not an ISO instant`);
+  const chained = chainEntries(s.head.get() as { seq: number; hash: string } | undefined, entries);
+  for (const { row } of chained) s.insert.run(row.seq, row.kind, row.at, row.actor, row.subject, row.data, row.prev_hash, row.hash);
+  return chained.map((c) => c.entry);
 }
 
 export class SqliteLedgerStore implements LedgerStore {
@@ -86,7 +53,7 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   async entries(range: { fromSeq?: number; toSeq?: number; kinds?: LedgerKind[]; limit?: number }): Promise<LedgerEntry[]> {
-    return this.rows(range).map((row) => ({ ...toStored(row), data: JSON.parse(row.data) as Record<string, unknown> }));
+    return this.rows(range).map((row) => ({ ...toStoredEntry(row), data: JSON.parse(row.data) as Record<string, unknown> }));
   }
 
   /**
@@ -121,8 +88,4 @@ export class SqliteLedgerStore implements LedgerStore {
     const sql = `SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
     return this.db.prepare(sql).all(...args, range.limit ?? -1) as LedgerRow[];
   }
-}
-
-function toStored(row: LedgerRow): StoredLedgerEntry {
-  return { seq: row.seq, kind: row.kind, at: row.at, actor: row.actor, subject: row.subject, data: row.data, prevHash: row.prev_hash, hash: row.hash };
 }

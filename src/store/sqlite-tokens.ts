@@ -6,21 +6,8 @@ import type Database from 'better-sqlite3';
 import { ConflictError } from '../core/errors.js';
 import { tokenEntry } from './ledger-entries.js';
 import { appendInTransaction } from './sqlite-ledger.js';
+import { toToken, type TokenRow } from './rows.js';
 import type { ApiToken, StoredApiToken, TokenStore } from './token-types.js';
-
-interface TokenRow {
-  id: string;
-  name: string;
-  role: ApiToken['role'];
-  hash: string;
-  created_at: string;
-  created_by: string;
-  reason: string;
-  revoked_at: string | null;
-  revoked_by: string | null;
-  revoke_reason: string | null;
-  last_used_at: string | null;
-}
 
 export class SqliteTokenStore implements TokenStore {
   constructor(private readonly db: Database.Database) {}
@@ -72,19 +59,4 @@ export class SqliteTokenStore implements TokenStore {
   async touchToken(id: string, at: string): Promise<void> {
     this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(at, id);
   }
-}
-
-function toToken(row: TokenRow): ApiToken {
-  return {
-    id: row.id,
-    name: row.name,
-    role: row.role,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-    reason: row.reason,
-    ...(row.revoked_at ? { revokedAt: row.revoked_at } : {}),
-    ...(row.revoked_by ? { revokedBy: row.revoked_by } : {}),
-    ...(row.revoke_reason ? { revokeReason: row.revoke_reason } : {}),
-    ...(row.last_used_at ? { lastUsedAt: row.last_used_at } : {}),
-  };
 }

@@ -6,46 +6,20 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError, EnvironmentError } from '../core/errors.js';
+import { SqliteClusterStore } from './sqlite-cluster.js';
 import { SqliteEvidenceStore } from './sqlite-evidence.js';
 import { SqliteIncidentStore } from './sqlite-incidents.js';
 import { appendInTransaction, SqliteLedgerStore } from './sqlite-ledger.js';
 import { actorOfTrigger, checkResultEntry, drillEntry, runEntry } from './ledger-entries.js';
 import { SqliteProbeStore } from './sqlite-probes.js';
 import { SqliteTokenStore } from './sqlite-tokens.js';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, type Migration } from './migrations.js';
 import { canonicalJson } from '../evidence/canonical.js';
 import type { NewLedgerEntry } from './ledger-types.js';
+import { drillRow, toDrill, toResult, toRun, type DrillRow, type ResultRow, type RunRow } from './rows.js';
 import type { CheckResultRecord, DrillRecord, DrillStatus, RunFilter, RunRecord, RunStatus, Signal, Store } from './types.js';
 
 export const DB_FILE = 'vigil.db';
-
-interface RunRow {
-  id: string;
-  kind: RunRecord['kind'];
-  started_at: string;
-  finished_at: string | null;
-  status: RunStatus;
-  trigger: RunRecord['trigger'];
-  actor: string | null;
-  reason: string | null;
-  summary: string;
-}
-
-export interface ResultRow {
-  run_id: string;
-  check_id: string;
-  account_id: string;
-  region: string;
-  resource: string;
-  resource_name: string;
-  severity: CheckResultRecord['severity'];
-  remediation: string;
-  status: CheckResultRecord['status'];
-  message: string;
-  facts: string;
-  params: string;
-  evaluated_at: string;
-}
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -55,6 +29,7 @@ export class SqliteStore implements Store {
   readonly tokens: SqliteTokenStore;
   readonly evidence: SqliteEvidenceStore;
   readonly ledger: SqliteLedgerStore;
+  readonly cluster: SqliteClusterStore;
   private readonly db: Database.Database;
 
   private constructor(file: string, db: Database.Database) {
@@ -65,6 +40,7 @@ export class SqliteStore implements Store {
     this.tokens = new SqliteTokenStore(db);
     this.evidence = new SqliteEvidenceStore(db);
     this.ledger = new SqliteLedgerStore(db);
+    this.cluster = new SqliteClusterStore(db);
   }
 
   /** Opens (creating if needed) the store in `dataDir` and applies pending migrations. */
@@ -91,7 +67,7 @@ export class SqliteStore implements Store {
   }
 
   private migrate(migrations: readonly Migration[]): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    this.db.exec(SCHEMA_MIGRATIONS_TABLE.sqlite);
     const current = this.currentVersion();
     const known = migrations[migrations.length - 1]?.version ?? 0;
     if (current > known) {
@@ -334,105 +310,6 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-export interface DrillRow {
-  id: string;
-  target: string;
-  account_id: string;
-  region: string;
-  status: DrillStatus;
-  trigger: DrillRecord['trigger'];
-  actor: string | null;
-  reason: string | null;
-  owner: string;
-  started_at: string;
-  heartbeat_at: string;
-  finished_at: string | null;
-  recovery_point: string | null;
-  restored_resource: string | null;
-  phases: string;
-  verification: string;
-  measures: string;
-  failure: string | null;
-}
-
-function drillRow(d: DrillRecord): Record<string, unknown> {
-  return {
-    id: d.id,
-    target: d.target,
-    accountId: d.accountId,
-    region: d.region,
-    status: d.status,
-    trigger: d.trigger,
-    actor: d.actor ?? null,
-    reason: d.reason ?? null,
-    owner: d.owner,
-    startedAt: d.startedAt,
-    heartbeatAt: d.heartbeatAt,
-    finishedAt: d.finishedAt ?? null,
-    recoveryPoint: d.recoveryPoint ? JSON.stringify(d.recoveryPoint) : null,
-    restoredResource: d.restoredResource ?? null,
-    phases: JSON.stringify(d.phases),
-    verification: JSON.stringify(d.verification),
-    measures: JSON.stringify(d.measures),
-    failure: d.failure ?? null,
-  };
-}
-
-export function toDrill(r: DrillRow): DrillRecord {
-  return {
-    id: r.id,
-    target: r.target,
-    accountId: r.account_id,
-    region: r.region,
-    status: r.status,
-    trigger: r.trigger,
-    actor: r.actor ?? undefined,
-    reason: r.reason ?? undefined,
-    owner: r.owner,
-    startedAt: r.started_at,
-    heartbeatAt: r.heartbeat_at,
-    finishedAt: r.finished_at ?? undefined,
-    recoveryPoint: r.recovery_point ? (JSON.parse(r.recovery_point) as DrillRecord['recoveryPoint']) : undefined,
-    restoredResource: r.restored_resource ?? undefined,
-    phases: JSON.parse(r.phases) as DrillRecord['phases'],
-    verification: JSON.parse(r.verification) as DrillRecord['verification'],
-    measures: JSON.parse(r.measures) as DrillRecord['measures'],
-    failure: r.failure ?? undefined,
-  };
-}
-
-export function toResult(r: ResultRow): CheckResultRecord {
-  return {
-    runId: r.run_id,
-    checkId: r.check_id,
-    accountId: r.account_id,
-    region: r.region,
-    resource: r.resource,
-    name: r.resource_name,
-    severity: r.severity,
-    remediation: r.remediation,
-    status: r.status,
-    message: r.message,
-    facts: JSON.parse(r.facts) as Record<string, unknown>,
-    params: JSON.parse(r.params) as Record<string, unknown>,
-    evaluatedAt: r.evaluated_at,
-  };
-}
-
-function toRun(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    kind: row.kind,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at ?? undefined,
-    status: row.status,
-    trigger: row.trigger,
-    actor: row.actor ?? undefined,
-    reason: row.reason ?? undefined,
-    summary: JSON.parse(row.summary) as Record<string, unknown>,
-  };
 }
 
 export { LATEST_SCHEMA_VERSION };

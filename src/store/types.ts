@@ -4,6 +4,7 @@
  * them together.
  */
 import type { CheckResult } from '../core/results.js';
+import type { ClusterStore } from './cluster-types.js';
 import type { ProbeStateStore } from '../incidents/probes.js';
 import type { EvidenceStore } from './evidence-types.js';
 import type { IncidentStore } from './incident-types.js';
@@ -131,6 +132,8 @@ export interface Store {
   readonly evidence: EvidenceStore;
   /** The evidence ledger: every write above appends its entry in its own transaction. */
   readonly ledger: LedgerStore;
+  /** Replicas sharing this database and their leases on scheduled occurrences, locks and units of work. */
+  readonly cluster?: ClusterStore;
 
   close(): Promise<void>;
 }
