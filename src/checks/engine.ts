@@ -4,8 +4,18 @@
  * read becomes an `error` result naming what and why; it never becomes a pass or a fail.
  *
  * Units (one check in one account-region, one account, or the run) are scheduled round-robin across
- * account-regions, with only a few of one account-region running at once and a deadline on each: a
- * region that hangs holds a few workers until its calls time out, while every other region goes on.
+ * account-regions, with a deadline on each: a region that hangs holds its own units until its calls
+ * time out, while every other region goes on. Waiting units cost nothing but memory, and every AWS
+ * call is paced per rate-limit scope (src/adapters/aws/pacer.ts), so many units run at once: the
+ * scan's pace is set by AWS's limits, not by how many units the engine lets start.
+ *
+ * The longest chains start first. Within an account-region, a unit that starts a read with a long
+ * chain of calls (LookupEvents at 2 a second, a sharing read per RDS snapshot, pages of findings and
+ * snapshots) goes before the units that reuse that read or need only short ones, and round-robin
+ * across account-regions starts those first units everywhere before the rest.
+ *
+ * Accounts are taken a window at a time, and each account's reads are cached only while its units
+ * run: memory follows the window, not the estate.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AccountConfig } from '../config/schema.js';
@@ -15,7 +25,7 @@ import type { UnavailableAccount } from './accounts.js';
 import type { CheckDefinition } from './definitions.js';
 import type { EvalContext, Evaluator, NeedLoader } from './evaluator.js';
 import { IAM_NEED_READS, IAM_NEEDS } from './iam/index.js';
-import type { InventoryPort } from './inventory.js';
+import { cachedInventory, type InventoryPort } from './inventory.js';
 import { CouldNotLook, type BackupSource, type Resource, type ResourceKind, type S3Bucket, type Snapshot, type SourceKind } from './resources.js';
 import { describeScope, inScope, type Scope } from './scope.js';
 import { subjectKind, type Level, type ListWindow } from './subjects.js';
@@ -64,18 +74,42 @@ export interface EngineDeps {
   now: Date;
   /** When each result was produced. */
   clock: () => Date;
-  /** How many units (a check in an account-region, an account, or the run) are evaluated at once; 16 by default. */
+  /** How many units (a check in an account-region, an account, or the run) are evaluated at once. */
   concurrency?: number;
-  /** How many units of one account-region (or one account) at once; 4 by default. */
+  /** How many units of one account-region (or one account) at once. */
   scopeConcurrency?: number;
+  /** How many accounts have units running at once; each account's cached reads are dropped when it is done. */
+  accountWindow?: number;
   /** A unit still running after this long gets one `error` result; 15 minutes by default. */
   unitTimeoutMs?: number;
   /** Waits `ms` unless aborted; injected so tests never wait. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-export const DEFAULT_CONCURRENCY = 16;
-export const DEFAULT_SCOPE_CONCURRENCY = 4;
+export const DEFAULT_CONCURRENCY = 2048;
+export const DEFAULT_SCOPE_CONCURRENCY = 64;
+export const DEFAULT_ACCOUNT_WINDOW = 64;
+
+/**
+ * How long a chain of calls each read starts, roughly: what decides which units go first. LookupEvents
+ * allows 2 calls a second and pages through a day's events; RDS snapshots need one sharing read per
+ * manual snapshot at 12 a second; findings and snapshots page by the thousand; the rest is a few calls.
+ */
+const CHAIN_WEIGHT: Partial<Record<keyof InventoryPort, number>> = {
+  cloudTrailEvents: 100,
+  rdsSnapshots: 90,
+  rdsClusterSnapshots: 80,
+  guardDutyFindings: 70,
+  ebsSnapshots: 60,
+  iamAuthorization: 50,
+  iamCredentialReport: 50,
+  iamServiceLastAccessed: 50,
+  s3Buckets: 40,
+  cloudTrailBucket: 30,
+  cloudTrailTrails: 20,
+  ebsVolumes: 20,
+  guardDutyDetectors: 20,
+};
 export const DEFAULT_UNIT_TIMEOUT_MS = 15 * 60_000;
 
 export interface UnitProgress {
@@ -119,23 +153,62 @@ export function countEvaluations(plan: EvaluationPlan): number {
   return plan.checks.reduce((n, check) => n + units.filter((u) => u.level === subjectKind(check.resource).level).length, 0);
 }
 
+/**
+ * The checks in the order their units start: first, for each read with a long chain of calls, the
+ * first check that needs it (longest first); then the others, longest reads first. Ties keep the
+ * checks' own order.
+ */
+export function chainOrder(checks: readonly CheckDefinition[], evaluators: ReadonlyMap<string, Evaluator<Record<string, unknown>>>): CheckDefinition[] {
+  const ranked = checks.map((check, index) => {
+    const evaluator = evaluators.get(check.evaluator);
+    const reads = evaluator ? [...inventoryReads(check, evaluator)] : [];
+    const lead = reads.reduce<{ read?: keyof InventoryPort; weight: number }>((best, read) => ((CHAIN_WEIGHT[read] ?? 0) > best.weight ? { read, weight: CHAIN_WEIGHT[read] ?? 0 } : best), { weight: 0 });
+    return { check, index, ...lead };
+  });
+  const byWeight = (a: (typeof ranked)[number], b: (typeof ranked)[number]) => b.weight - a.weight || a.index - b.index;
+  const leaders = new Map<keyof InventoryPort, (typeof ranked)[number]>();
+  for (const r of [...ranked].sort(byWeight)) if (r.read && !leaders.has(r.read)) leaders.set(r.read, r);
+  const first = new Set(leaders.values());
+  return [...first, ...ranked.filter((r) => !first.has(r)).sort(byWeight)].map((r) => r.check);
+}
+
 /** Evaluates the plan, handing each batch of results (one check in one unit) to `onBatch`. */
 export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: (batch: CheckResult[], unit: UnitProgress) => Promise<void> | void): Promise<void> {
-  // One queue per account-region (or account, or the run), each in unit order, so the lists a unit's
-  // checks share are fetched while they are still needed.
-  const queues = new Map<string, Array<{ check: CheckDefinition; unit: Unit }>>();
+  // One queue per account-region (or account, or the run), grouped by account, each in chain order.
+  const checks = chainOrder(plan.checks, deps.evaluators);
+  const groups = new Map<string, Map<string, Array<{ check: CheckDefinition; unit: Unit }>>>();
   for (const unit of planUnits(plan)) {
-    const key = `${unit.account?.id ?? NO_ACCOUNT}|${unit.region}`;
+    const group = unit.account?.id ?? NO_ACCOUNT;
+    const queues = groups.get(group) ?? new Map<string, Array<{ check: CheckDefinition; unit: Unit }>>();
+    const key = `${group}|${unit.region}`;
     const queue = queues.get(key) ?? [];
-    for (const check of plan.checks) if (subjectKind(check.resource).level === unit.level) queue.push({ check, unit });
+    for (const check of checks) if (subjectKind(check.resource).level === unit.level) queue.push({ check, unit });
     queues.set(key, queue);
+    groups.set(group, queues);
   }
+  // Every list is fetched at most once per account, however many checks need it, and forgotten with the account.
+  const caches = new Map<string, InventoryPort>();
+  const inventoryOf = (group: string) => {
+    let cached = caches.get(group);
+    if (!cached) {
+      cached = cachedInventory(deps.inventory);
+      caches.set(group, cached);
+    }
+    return cached;
+  };
   const timeoutMs = deps.unitTimeoutMs ?? DEFAULT_UNIT_TIMEOUT_MS;
   const sleep = deps.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }));
-  await runRoundRobin(queues, { concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY, perQueue: deps.scopeConcurrency ?? DEFAULT_SCOPE_CONCURRENCY }, async ({ check, unit }) => {
-    const batch = await withDeadline(evaluateUnit(check, unit, plan, deps), timeoutMs, sleep, () => timedOut(check, unit, deps, timeoutMs));
-    await onBatch(batch, { checkId: check.id, accountId: unit.account?.id ?? NO_ACCOUNT, region: unit.region, results: batch.length });
-  });
+  const limits = { concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY, perQueue: deps.scopeConcurrency ?? DEFAULT_SCOPE_CONCURRENCY, groups: deps.accountWindow ?? DEFAULT_ACCOUNT_WINDOW };
+  await runScheduled(
+    [...groups].map(([id, queues]) => ({ id, queues })),
+    limits,
+    async ({ check, unit }) => {
+      const inventory = inventoryOf(unit.account?.id ?? NO_ACCOUNT);
+      const batch = await withDeadline(evaluateUnit(check, unit, plan, deps, inventory), timeoutMs, sleep, () => timedOut(check, unit, deps, timeoutMs));
+      await onBatch(batch, { checkId: check.id, accountId: unit.account?.id ?? NO_ACCOUNT, region: unit.region, results: batch.length });
+    },
+    (group) => caches.delete(group),
+  );
 }
 
 /**
@@ -143,14 +216,68 @@ export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: 
  * the next item from the queues in turn. The first failure stops new work and is thrown.
  */
 export function runRoundRobin<T>(queues: ReadonlyMap<string, T[]>, limits: { concurrency: number; perQueue: number }, run: (item: T) => Promise<void>): Promise<void> {
-  const order = [...queues.keys()].filter((key) => (queues.get(key) as T[]).length > 0);
-  const pending = new Map(order.map((key) => [key, [...(queues.get(key) as T[])]]));
+  return runScheduled([{ id: 'all', queues }], limits, run);
+}
+
+export interface ScheduleLimits {
+  concurrency: number;
+  perQueue: number;
+  /** Groups whose queues run at once; the next group is let in when one has finished every item. */
+  groups?: number;
+}
+
+/**
+ * runRoundRobin over groups of queues (an account's account-regions), a window of groups at a time:
+ * `onGroupDone` hears when a group has finished, before the next one is let in.
+ */
+export function runScheduled<T>(
+  groups: ReadonlyArray<{ id: string; queues: ReadonlyMap<string, T[]> }>,
+  limits: ScheduleLimits,
+  run: (item: T) => Promise<void>,
+  onGroupDone?: (id: string) => void,
+): Promise<void> {
+  const waiting = [...groups];
+  const order: string[] = [];
+  const pending = new Map<string, T[]>();
+  const groupOf = new Map<string, string>();
+  const left = new Map<string, number>();
   const running = new Map<string, number>();
   const concurrency = Math.max(1, limits.concurrency);
   const perQueue = Math.max(1, limits.perQueue);
+  const window = Math.max(1, limits.groups ?? Infinity);
+  let open = 0;
   let active = 0;
   let cursor = 0;
   let failed = false;
+  const admit = () => {
+    while (open < window && waiting.length > 0) {
+      const group = waiting.shift() as (typeof waiting)[number];
+      let items = 0;
+      for (const [key, queue] of group.queues) {
+        if (queue.length === 0) continue;
+        pending.set(key, [...queue]);
+        groupOf.set(key, group.id);
+        order.push(key);
+        items += queue.length;
+      }
+      if (items === 0) {
+        onGroupDone?.(group.id);
+        continue;
+      }
+      left.set(group.id, items);
+      open += 1;
+    }
+  };
+  const finished = (key: string) => {
+    const group = groupOf.get(key) as string;
+    const remaining = (left.get(group) as number) - 1;
+    left.set(group, remaining);
+    if (remaining > 0) return;
+    open -= 1;
+    onGroupDone?.(group);
+    admit();
+  };
+  admit();
   const take = (): [string, T] | undefined => {
     for (let i = 0; i < order.length; i++) {
       const index = (cursor + i) % order.length;
@@ -181,6 +308,7 @@ export function runRoundRobin<T>(queues: ReadonlyMap<string, T[]>, limits: { con
           () => {
             active -= 1;
             running.set(key, (running.get(key) as number) - 1);
+            finished(key);
             launch();
           },
           (err: unknown) => {
@@ -189,7 +317,7 @@ export function runRoundRobin<T>(queues: ReadonlyMap<string, T[]>, limits: { con
           },
         );
       }
-      if (active === 0 && order.length === 0) resolve();
+      if (active === 0 && order.length === 0 && waiting.length === 0) resolve();
     };
     launch();
   });
@@ -247,7 +375,7 @@ function timedOut(check: CheckDefinition, unit: Unit, deps: EngineDeps, timeoutM
   return [result(whole, errorVerdict(`Could not judge ${kind.plural} in ${where}: not finished within ${limit} (aws.scopeTimeoutMs).`, {}))];
 }
 
-async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: EvaluationPlan, deps: EngineDeps): Promise<CheckResult[]> {
+async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: EvaluationPlan, deps: EngineDeps, inventory: InventoryPort): Promise<CheckResult[]> {
   const evaluator = deps.evaluators.get(check.evaluator) as Evaluator<Record<string, unknown>>;
   const { kind, account, region, where, result, whole } = frameOf(check, unit, deps);
   if (unit.unavailable !== undefined) return [result(whole, errorVerdict(`Could not list ${kind.plural} in ${where}: ${unit.unavailable}.`, {}))];
@@ -256,7 +384,7 @@ async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: Evaluation
 
   let subjects: Resource[];
   try {
-    subjects = await kind.list(deps.inventory, account, region, window);
+    subjects = await kind.list(inventory, account, region, window);
   } catch (err) {
     return [result(whole, errorVerdict(`Could not list ${kind.plural} in ${where}: ${reasonOf(err)}.`, {}))];
   }
@@ -280,7 +408,7 @@ async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: Evaluation
 
   let data: NeededData;
   try {
-    data = await loadNeeds(evaluator.needs(check.params), check, account, region, deps.inventory, window);
+    data = await loadNeeds(evaluator.needs(check.params), check, account, region, inventory, window);
   } catch (err) {
     const reason = reasonOf(err);
     return [...out, ...judged.map((s) => result(kind.identify(s), errorVerdict(`${kind.describe(s)}: could not read what the check needs: ${reason}.`, {})))];

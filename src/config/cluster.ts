@@ -42,3 +42,6 @@ export const clusterConfigSchema = z
   });
 
 export type ClusterConfig = z.output<typeof clusterConfigSchema>;
+
+/** What a PostgreSQL store without `service.cluster` runs with: the defaults above. */
+export const DEFAULT_CLUSTER = { leaseTimeoutMs: 30_000, heartbeatIntervalMs: 10_000 } as const;

@@ -28,6 +28,8 @@ export interface DrillDeps {
   onPhase?: (phase: DrillPhase['name'] | 'verifying', detail?: string) => void;
   /** Aborted when the service stops: the drill stops waiting for its restore and tears down what it made. */
   signal?: AbortSignal;
+  /** Recorded as the drill's owner: the replica running it under `vigil serve`; `pid@host` when absent. */
+  owner?: string;
 }
 
 export interface DrillRequest {

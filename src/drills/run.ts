@@ -91,7 +91,7 @@ export async function runDrill(def: DrillDefinition, request: DrillRequest, deps
     trigger: request.trigger,
     actor: request.actor,
     reason: request.reason,
-    owner: ownerId(),
+    owner: deps.owner ?? ownerId(),
     startedAt: phases[0]?.at as string,
     heartbeatAt: phases[0]?.at as string,
     phases,

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { accountById, accountMissingReason } from '../checks/accounts.js';
 import type { AccountConfig, VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import type { ReplicaRecord } from '../store/cluster-types.js';
 import type { DrillRecord, Store } from '../store/types.js';
 import { isS3Drill, type DrillDefinition, type S3DrillDefinition } from './definitions.js';
 import { assertOurs, DRILL_TAGS } from './plan.js';
@@ -22,9 +23,21 @@ export interface SweepOutcome {
   errors: Array<{ accountId: string; region: string; reason: string }>;
 }
 
-/** A drill is alive while its process runs (same host) or its heartbeat is fresh. */
-export function isAlive(drill: DrillRecord, now: Date, staleAfterMs: number, processAlive: (pid: number) => boolean = defaultProcessAlive): boolean {
+/**
+ * A drill is alive while its process runs (same host) and its heartbeat is fresh. A drill a `vigil serve`
+ * replica runs (its owner is the replica's id) is dead once that replica stopped heartbeating or stopped,
+ * or restarted since the drill began, on whichever host it ran.
+ */
+export function isAlive(
+  drill: DrillRecord,
+  now: Date,
+  staleAfterMs: number,
+  processAlive: (pid: number) => boolean = defaultProcessAlive,
+  replicas: ReadonlyMap<string, ReplicaRecord> = new Map(),
+): boolean {
   if (drill.status !== 'running') return false;
+  const replica = replicas.get(drill.owner);
+  if (replica && (replica.stoppedAt !== undefined || replica.expiresAt <= now.toISOString() || drill.startedAt < replica.startedAt)) return false;
   const [pid, host] = drill.owner.split('@');
   if (host === hostname() && pid && !processAlive(Number(pid))) return false;
   return now.getTime() - Date.parse(drill.heartbeatAt) < staleAfterMs;
@@ -55,7 +68,8 @@ export async function sweepOrphans(deps: SweepDeps): Promise<SweepOutcome> {
   const now = deps.clock.now();
   const staleMs = deps.config.drills.staleAfterMinutes * 60_000;
   const running = await deps.store.listDrills({ status: 'running', limit: 1000 });
-  const dead = new Map(running.filter((d) => !isAlive(d, now, staleMs, deps.processAlive)).map((d) => [d.id, d]));
+  const replicas = new Map((await deps.store.cluster?.listReplicas())?.map((r) => [r.id, r]) ?? []);
+  const dead = new Map(running.filter((d) => !isAlive(d, now, staleMs, deps.processAlive, replicas)).map((d) => [d.id, d]));
   const live = new Set(running.filter((d) => !dead.has(d.id)).map((d) => d.id));
 
   for (const { account, regions } of sweepScopes(deps.config, deps.definitions ?? [], running)) {
@@ -94,7 +108,7 @@ export async function sweepOrphans(deps: SweepDeps): Promise<SweepOutcome> {
         finishedAt: at,
         heartbeatAt: at,
         phases: [...drill.phases, { name: 'swept', at }],
-        failure: `the process running this drill (${drill.owner}) stopped; the sweep ${deletedHere.length > 0 ? `deleted ${deletedHere.join(', ')}` : 'found nothing left to delete'}`,
+        failure: `the process running this drill (${drill.owner}) stopped${replicas.has(drill.owner) ? ' (its replica stopped heartbeating, or restarted)' : ''}; the sweep ${deletedHere.length > 0 ? `deleted ${deletedHere.join(', ')}` : 'found nothing left to delete'}`,
       },
       {
         id: `${drill.id}:aborted`,

@@ -12,13 +12,22 @@ import { routeSignals, sweepIncidents, type IncidentDeps, type RouteOutcome, typ
 import { incidentSettings } from './settings.js';
 
 export interface IncidentRuntime extends IncidentDeps, MaintenanceDeps {
-  dispatch: { initialBackoffMs: number; maxBackoffMs: number };
+  /** `owner`: who leases outbox rows while delivering them (the replica's id under `vigil serve`). */
+  dispatch: { initialBackoffMs: number; maxBackoffMs: number; owner?: string };
   probes: readonly ProbeDefinition[];
   probeStore: ProbeStateStore;
   prober: Prober;
+  /**
+   * With several replicas: runs `work` only while holding the named lock across them (undefined when
+   * another replica holds it), so signals are routed and SLA clocks swept by one replica at a time.
+   */
+  exclusive?: <T>(name: string, work: () => Promise<T>) => Promise<T | undefined>;
 }
 
-export async function incidentRuntime(app: App): Promise<IncidentRuntime> {
+/** The lock the incident pass and the jobs' hand-off take to route signals and sweep clocks. */
+export const INCIDENTS_LOCK = 'incidents';
+
+export async function incidentRuntime(app: App, options: { owner?: string; exclusive?: IncidentRuntime['exclusive'] } = {}): Promise<IncidentRuntime> {
   const { createChannels } = await import('../adapters/channels/index.js');
   const channels: Channel[] = createChannels(app.config.integrations, { log: app.logger });
   return {
@@ -26,10 +35,11 @@ export async function incidentRuntime(app: App): Promise<IncidentRuntime> {
     clock: app.clock,
     channels,
     settings: incidentSettings(app.config, app.loaded.file),
-    dispatch: { initialBackoffMs: app.config.incidents.delivery.initialBackoff, maxBackoffMs: app.config.incidents.delivery.maxBackoff },
+    dispatch: { initialBackoffMs: app.config.incidents.delivery.initialBackoff, maxBackoffMs: app.config.incidents.delivery.maxBackoff, ...(options.owner ? { owner: options.owner } : {}) },
     probes: app.config.probes,
     probeStore: app.store().probes,
     prober: new HttpProber({ clock: app.clock }),
+    ...(options.exclusive ? { exclusive: options.exclusive } : {}),
   };
 }
 
@@ -57,11 +67,16 @@ export async function incidentPass(
   runtime: IncidentRuntime,
   options: { maintenance?: boolean } = {},
 ): Promise<Omit<ProcessOutcome, 'probes'>> {
-  const maintenance = options.maintenance === false ? [] : await sweepMaintenance(runtime);
-  const routed = await routeSignals(runtime);
-  const sweep = await sweepIncidents(runtime);
+  const exclusive = runtime.exclusive ?? (<T>(_name: string, work: () => Promise<T>) => work());
+  // Another replica doing the same right now does it for everyone; its deliveries are leased, so both deliver.
+  const locked = await exclusive(INCIDENTS_LOCK, async () => {
+    const maintenance = options.maintenance === false ? [] : await sweepMaintenance(runtime);
+    const routed = await routeSignals(runtime);
+    const sweep = await sweepIncidents(runtime);
+    return { maintenance, routed, sweep };
+  });
   const delivery = await deliver(runtime);
-  return { routed, sweep, maintenance, delivery };
+  return { ...(locked ?? { maintenance: [], routed: [], sweep: { slaEvents: [], autoResolved: [] } }), delivery };
 }
 
 /**

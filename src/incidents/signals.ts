@@ -29,29 +29,45 @@ export function signalsFromResults(
   runId: string,
   severities: readonly Severity[] = DEFAULT_SIGNALLING_SEVERITIES,
 ): Signal[] {
-  const groups = new Map<string, Group>();
-  for (const r of results) {
-    const kind = kindOf(r);
-    // GuardDuty's medium and low findings stay in the reports; high (7.0) and critical (9.0) are incidents.
-    if (kind === 'guardduty-finding' && r.status === 'fail' && !(typeof r.facts['severity'] === 'number' && r.facts['severity'] >= 7)) continue;
-    const key = keyOf(r, kind);
-    const group = groups.get(key) ?? { key, kind, failing: [], clean: true, first: r };
-    if (r.status === 'fail') group.failing.push(r);
-    // A check that could not look everywhere has not shown the problem is gone.
-    if (r.status === 'fail' || r.status === 'error') group.clean = false;
-    groups.set(key, group);
-  }
-  const signals: Signal[] = [];
-  for (const g of groups.values()) {
-    const held = openKeys.has(g.key);
-    if (g.failing.length === 0) {
-      if (held && g.clean && g.kind === 'check-failed') signals.push(cleared(g, runId));
-      continue;
+  const groups = new SignalGroups();
+  groups.add(results);
+  return groups.signals(openKeys, runId, severities);
+}
+
+/**
+ * The signals of a run, gathered as its results stream in: one group per problem, holding only the
+ * failing results, so a large scan's signals cost memory in proportion to what fails, not to the estate.
+ */
+export class SignalGroups {
+  private readonly groups = new Map<string, Group>();
+
+  add(results: Iterable<CheckResult>): void {
+    for (const r of results) {
+      const kind = kindOf(r);
+      // GuardDuty's medium and low findings stay in the reports; high (7.0) and critical (9.0) are incidents.
+      if (kind === 'guardduty-finding' && r.status === 'fail' && !(typeof r.facts['severity'] === 'number' && r.facts['severity'] >= 7)) continue;
+      const key = keyOf(r, kind);
+      const group = this.groups.get(key) ?? { key, kind, failing: [], clean: true, first: r };
+      if (r.status === 'fail') group.failing.push(r);
+      // A check that could not look everywhere has not shown the problem is gone.
+      if (r.status === 'fail' || r.status === 'error') group.clean = false;
+      this.groups.set(key, group);
     }
-    if (held || (g.kind === 'check-failed' && !severities.includes(g.first.severity))) continue;
-    signals.push(raised(g, runId));
   }
-  return signals;
+
+  signals(openKeys: ReadonlySet<string>, runId: string, severities: readonly Severity[] = DEFAULT_SIGNALLING_SEVERITIES): Signal[] {
+    const signals: Signal[] = [];
+    for (const g of this.groups.values()) {
+      const held = openKeys.has(g.key);
+      if (g.failing.length === 0) {
+        if (held && g.clean && g.kind === 'check-failed') signals.push(cleared(g, runId));
+        continue;
+      }
+      if (held || (g.kind === 'check-failed' && !severities.includes(g.first.severity))) continue;
+      signals.push(raised(g, runId));
+    }
+    return signals;
+  }
 }
 
 function kindOf(r: CheckResult): string {
@@ -70,7 +86,8 @@ function keyOf(r: CheckResult, kind: string): string {
 }
 
 function raised(g: Group, runId: string): Signal {
-  const r = g.first;
+  // What fails speaks for the group, whichever result happened to arrive first.
+  const r = g.failing[0] as CheckResult;
   const base = { id: `${runId}:${g.key}`, kind: g.kind, key: g.key, source: `check ${r.checkId} (run ${runId})`, raisedAt: r.evaluatedAt };
   if (g.kind !== 'check-failed') {
     const more = g.failing.length > 1 ? ` (and ${g.failing.length - 1} more like it)` : '';

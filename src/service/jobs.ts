@@ -5,13 +5,16 @@
  * their own signals, and a job that could not run at all raises `job-failed`.
  */
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { App } from '../app.js';
 import { loadCheckDefinitions, type CheckDefinition } from '../checks/definitions.js';
 import { EVALUATORS } from '../checks/registry.js';
+import type { CheckRunDeps, CheckRunOutcome } from '../checks/run.js';
+import type { UnitLeases } from '../checks/scan-units.js';
 import { PROJECT_ROOT } from '../core/paths.js';
 import { loadDrillDefinitions, type DrillDefinition } from '../drills/definitions.js';
 import { loadFrameworkControls } from '../evidence/framework.js';
-import { deliver, incidentPass, runProbes, type IncidentRuntime } from '../incidents/runtime.js';
+import { deliver, incidentPass, INCIDENTS_LOCK, runProbes, type IncidentRuntime } from '../incidents/runtime.js';
 import { routeSignals } from '../incidents/service.js';
 import type { RunRecord, Signal } from '../store/types.js';
 import type { JobOutcome, JobRun, JobRunner } from './scheduler.js';
@@ -23,6 +26,17 @@ export interface JobDeps {
   /** Loaded once at start; a broken file stops the service before it runs anything. */
   checks: CheckDefinition[];
   drills: DrillDefinition[];
+  /** The replica running the jobs (several `vigil serve` on one database): recorded as each drill's owner. */
+  replicaId?: string;
+  /** With replicas: a check run is offered as per-account units any replica may claim (src/checks/scan-units.ts). */
+  scanUnits?: { leases: UnitLeases; unitsInFlight: number; pollMs: number };
+}
+
+/** What a check run needs, as the CLI builds it: the AWS inventory, the store, accounts from config or Organizations. */
+export async function checkRunDeps(deps: Pick<JobDeps, 'app' | 'checks'>): Promise<CheckRunDeps> {
+  const [{ createAwsInventory }, { accountSource }] = await Promise.all([import('../adapters/aws/inventory-all.js'), import('../adapters/aws/accounts.js')]);
+  const { app } = deps;
+  return { config: app.config, checks: deps.checks, evaluators: EVALUATORS, inventory: createAwsInventory(app.aws(), app.vault()), store: app.store(), clock: app.clock, accounts: accountSource(app.aws(), app.config) };
 }
 
 export function loadJobDefinitions(): { checks: CheckDefinition[]; drills: DrillDefinition[] } {
@@ -81,12 +95,17 @@ export async function runJob(deps: JobDeps, job: Job, request: JobRequest): Prom
 }
 
 async function runChecksJob(deps: JobDeps, checkIds: string[], request: JobRequest): Promise<JobOutcome> {
-  const [{ runChecks }, { createAwsInventory }, { accountSource }] = await Promise.all([import('../checks/run.js'), import('../adapters/aws/inventory-all.js'), import('../adapters/aws/accounts.js')]);
-  const { app } = deps;
-  const outcome = await runChecks(
-    { checkIds, trigger: request.trigger, actor: request.actor, reason: request.reason },
-    { config: app.config, checks: deps.checks, evaluators: EVALUATORS, inventory: createAwsInventory(app.aws(), app.vault()), store: app.store(), clock: app.clock, accounts: accountSource(app.aws(), app.config) },
-  );
+  const checkRequest = { checkIds, trigger: request.trigger, actor: request.actor, reason: request.reason };
+  const runDeps = await checkRunDeps(deps);
+  let outcome: CheckRunOutcome;
+  if (deps.scanUnits) {
+    const { runChecksAcrossReplicas } = await import('../checks/scan-units.js');
+    const { unitsInFlight, pollMs, leases } = deps.scanUnits;
+    outcome = await runChecksAcrossReplicas(checkRequest, runDeps, leases, { unitsInFlight, pollMs, sleep: (ms, signal) => delay(ms, undefined, { signal }), signal: request.signal });
+  } else {
+    const { runChecks } = await import('../checks/run.js');
+    outcome = await runChecks(checkRequest, runDeps, undefined, { results: false });
+  }
   const handedOff = await handOff(deps);
   // Failing checks are findings, not a failed job: they raise their own signals and fill the reports. A
   // run that could look at nothing (every result an error: credentials gone, every region unreachable)
@@ -114,7 +133,8 @@ async function runDrillsJob(deps: JobDeps, which: 'due' | string[], request: Job
   } else {
     targets = deps.drills.filter((d) => which.includes(d.id));
   }
-  const drillDeps = await createDrillDeps(app, request.signal);
+  // Under a replica the drill is the replica's: another replica's sweep tells it is dead by the replica's heartbeat.
+  const drillDeps = { ...(await createDrillDeps(app, request.signal)), ...(deps.replicaId ? { owner: deps.replicaId } : {}) };
   const records = [];
   for (const def of targets) {
     if (request.signal.aborted) break;
@@ -164,7 +184,9 @@ async function runReportJob(deps: JobDeps, kind: 'previous-month' | 'previous-qu
 
 /** Signals the job raised become incidents now, and their pages go out now. */
 async function handOff(deps: JobDeps): Promise<{ incidentsOpened: string[] }> {
-  const routed = await routeSignals(deps.runtime);
+  // With replicas, the one routing right now routes these too (or the next incident pass does).
+  const exclusive = deps.runtime.exclusive ?? (<T>(_name: string, work: () => Promise<T>) => work());
+  const routed = (await exclusive(INCIDENTS_LOCK, () => routeSignals(deps.runtime))) ?? [];
   await deliver(deps.runtime);
   return { incidentsOpened: routed.filter((r) => r.action === 'open').map((r) => r.incidentId as string) };
 }

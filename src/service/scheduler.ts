@@ -9,14 +9,25 @@
  *
  * Every run is a store run of kind 'job': started before the job begins, finished with its outcome,
  * never left 'running' by a stop, and recovered as 'aborted' at the next start after a crash.
+ *
+ * With a Replica (several `vigil serve` processes on one database), each occurrence (schedule name and
+ * scheduled instant) is claimed through the database before it runs, so exactly one replica runs it.
+ * A catch-up's key is the instant its window lapsed, read from the shared run history, so replicas
+ * starting together agree on it. A schedule never runs two occurrences at once across the replicas. At
+ * every heartbeat each replica looks for occurrences whose holder stopped heartbeating (or gave them
+ * back when it stopped): the oldest still current is taken over and run again, with the dead run closed
+ * as aborted; one a newer occurrence has replaced is closed as superseded, as a single process would
+ * not replay a missed tick either.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.js';
 import { redact } from '../core/redact.js';
+import type { Lease } from '../store/cluster-types.js';
 import type { RunRecord, RunStatus, Store } from '../store/types.js';
+import { isLive, type Replica } from './cluster.js';
 import { describeJob, nextRunAfter, type Job, type Schedule } from './schedules.js';
-import { systemTimer, type Timer, type TimerHandle } from './timer.js';
+import { settle, systemTimer, type Timer, type TimerHandle } from './timer.js';
 
 export type JobTrigger = 'schedule' | 'catch-up';
 
@@ -27,6 +38,8 @@ export interface JobRun {
   scheduledFor: Date;
   /** Aborted when the service stops or the schedule's timeout passes: tear down and return. */
   signal: AbortSignal;
+  /** Set when this run takes over an occurrence whose replica stopped heartbeating in the middle of it. */
+  takeover?: { previousOwner?: string; previousRunId?: string };
 }
 
 export interface JobOutcome {
@@ -58,6 +71,8 @@ export interface SchedulerOptions {
   /** `pid@host` recorded with each run, so the next start can tell a crashed run from a live one. */
   owner?: string;
   processAlive?: (pid: number) => boolean;
+  /** Several replicas on one database: claim each occurrence before running it (the run's owner is the replica's id). */
+  replica?: Replica;
 }
 
 /** What a job is told when the service stops under it. */
@@ -79,6 +94,13 @@ interface Running {
   /** The run record is closed (by the job's end or by stop's deadline); nothing writes it again. */
   finalized: boolean;
   done: Promise<void>;
+  /** The occurrence's lease, with a replica. */
+  leaseKey?: string;
+  /** Why the lease was lost (taken over, or the database was gone past the timeout); the job was told to stop. */
+  leaseLost?: string;
+  takeover?: JobRun['takeover'];
+  /** The job has returned; its run is being recorded. */
+  closing?: boolean;
 }
 
 interface Slot {
@@ -89,6 +111,10 @@ interface Slot {
   /** When the newest failed or errored run started. Aborted runs do not count: they were interrupted, not tried. */
   lastAttemptAt?: number;
   running?: Running;
+  /** With a replica: the window rule is not looked at again before this (blocked by another replica's run, or no database). */
+  deferUntil?: number;
+  /** With a replica: the catch-up key another replica claimed; not tried again while the window lapse is the same. */
+  lostCatchUp?: string;
 }
 
 /**
@@ -117,6 +143,12 @@ async function runFacts(store: Store, schedule: string): Promise<RunFacts> {
 }
 
 const time = (run: RunRecord | undefined) => (run ? Date.parse(run.startedAt) : undefined);
+
+/** The lease key of one occurrence: a cron tick's instant, or the instant the window lapsed for a catch-up. */
+export function occurrenceKey(schedule: string, trigger: JobTrigger, at: number): string {
+  if (trigger === 'catch-up') return `schedule:${schedule}@catch-up:${Number.isFinite(at) ? new Date(at).toISOString() : 'never-succeeded'}`;
+  return `schedule:${schedule}@${new Date(at).toISOString()}`;
+}
 
 export function defaultOwner(): string {
   return `${process.pid}@${hostname()}`;
@@ -148,7 +180,7 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     this.timer = options.timer ?? systemTimer();
     this.log = options.log ?? silentLog;
-    this.owner = options.owner ?? defaultOwner();
+    this.owner = options.replica?.id ?? options.owner ?? defaultOwner();
   }
 
   /**
@@ -170,8 +202,28 @@ export class Scheduler {
         lastAttemptAt: time(facts.lastAttempt),
       });
     }
+    if (this.options.replica) {
+      this.options.replica.onBeat(() => this.enqueue(() => this.clusterPass()));
+      await this.enqueue(() => this.clusterPass());
+    }
     await this.enqueueTick();
     return { recovered };
+  }
+
+  /**
+   * Resolves once no tick is in progress and no finished job is still being recorded: what a test waits
+   * for before it moves time on. Jobs still running are not waited for.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      const ticking = this.ticking;
+      await ticking;
+      // A job that returns at once has its outcome in hand within a few turns.
+      await settle(3);
+      const closing = [...this.slots.values()].flatMap((slot) => (slot.running?.closing ? [slot.running.done] : []));
+      await Promise.all(closing);
+      if (ticking === this.ticking && closing.length === 0) return;
+    }
   }
 
   /** What is planned and running, for the overview and the API. */
@@ -241,16 +293,22 @@ export class Scheduler {
   }
 
   private enqueueTick(): Promise<void> {
-    this.ticking = this.ticking
-      .then(() => this.tick())
-      .catch((err: unknown) => this.log.error({ error: errorText(err) }, 'scheduler tick failed'));
+    return this.enqueue(() => this.tick());
+  }
+
+  /** Ticks and cluster passes run one at a time, in order. */
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    this.ticking = this.ticking.then(work).catch((err: unknown) => this.log.error({ error: errorText(err) }, 'scheduler tick failed'));
     return this.ticking;
   }
 
   private windowAt(slot: Slot): number | undefined {
     const ensure = slot.schedule.ensure;
     if (!ensure || slot.running) return undefined;
-    return windowDueAt(ensure.successWithinMs, slot);
+    const due = windowDueAt(ensure.successWithinMs, slot);
+    if (due === undefined || !this.options.replica) return due;
+    if (slot.lostCatchUp === occurrenceKey(slot.schedule.name, 'catch-up', due)) return undefined;
+    return Math.max(due, slot.deferUntil ?? -Infinity);
   }
 
   private nextWake(slot: Slot, now: number): number {
@@ -275,19 +333,175 @@ export class Scheduler {
           );
           continue;
         }
-        await this.begin(slot, 'schedule', scheduledFor, `cron ${schedule.cron} (${schedule.timeZone})`);
+        const reason = `cron ${schedule.cron} (${schedule.timeZone})`;
+        if (this.options.replica) await this.claimOccurrence(slot, { trigger: 'schedule', scheduledFor, at: scheduledFor.getTime(), reason });
+        else await this.begin(slot, 'schedule', scheduledFor, reason);
         continue;
       }
       const window = this.windowAt(slot);
       if (window !== undefined && window <= now) {
-        const reason =
-          slot.lastSuccessAt === undefined
-            ? `catch-up: no successful run on record; the window is ${schedule.ensure?.successWithin}`
-            : `catch-up: no successful run within ${schedule.ensure?.successWithin} (last started ${new Date(slot.lastSuccessAt).toISOString()})`;
-        await this.begin(slot, 'catch-up', new Date(now), reason);
+        if (this.options.replica) {
+          await this.catchUpAcrossReplicas(slot, now);
+          continue;
+        }
+        await this.begin(slot, 'catch-up', new Date(now), catchUpReason(slot));
       }
     }
     this.arm();
+  }
+
+  /**
+   * The window rule with replicas: the facts are read again from the shared history (another replica
+   * may have run the job since), and the catch-up is claimed under the instant the window lapsed.
+   */
+  private async catchUpAcrossReplicas(slot: Slot, now: number): Promise<void> {
+    const replica = this.options.replica as Replica;
+    const ensure = slot.schedule.ensure;
+    if (!ensure) return;
+    const facts = await replica.read(() => runFacts(this.options.store, slot.schedule.name));
+    if (!facts) {
+      slot.deferUntil = now + replica.settings.heartbeatIntervalMs;
+      return;
+    }
+    slot.lastSuccessAt = time(facts.lastSuccess);
+    slot.lastAttemptAt = time(facts.lastAttempt);
+    const lapse = windowDueAt(ensure.successWithinMs, slot);
+    if (lapse === undefined || lapse > now) return;
+    // An occurrence a dead replica left unfinished is the run the window waits for: take it over first.
+    const held = await replica.read((cluster) => cluster.listLeases({ kind: 'schedule', subject: slot.schedule.name, status: 'held' }));
+    const open = await replica.read((cluster) => cluster.listLeases({ kind: 'schedule', subject: slot.schedule.name, status: 'open' }));
+    if (!held || !open) return;
+    for (const orphan of orphansOf(held, open, new Date(now))) {
+      await this.settleOrphan(slot, orphan, new Date(now));
+      if (slot.running) return;
+    }
+    await this.claimOccurrence(slot, { trigger: 'catch-up', scheduledFor: new Date(now), at: lapse, reason: catchUpReason(slot) });
+  }
+
+  /**
+   * Claims one occurrence and runs it when this replica wins. A schedule whose previous occurrence still
+   * runs on a live replica skips the tick, as one process would.
+   */
+  private async claimOccurrence(slot: Slot, occurrence: { trigger: JobTrigger; scheduledFor: Date; at: number; reason: string }): Promise<void> {
+    const replica = this.options.replica as Replica;
+    const { schedule } = slot;
+    const now = this.options.clock.now();
+    const key = occurrenceKey(schedule.name, occurrence.trigger, occurrence.at);
+    const meta = { schedule: schedule.name, occurrence: key, replica: replica.id };
+    if (!replica.canClaim()) {
+      slot.deferUntil = now.getTime() + replica.settings.heartbeatIntervalMs;
+      this.log.warn(meta, 'occurrence not claimed: this replica cannot claim work now (the database cannot be reached, or it is stopping)');
+      return;
+    }
+    const held = await replica.read((cluster) => cluster.listLeases({ kind: 'schedule', subject: schedule.name, status: 'held' }));
+    const running = held?.find((l) => l.key !== key && isLive(l, now));
+    if (!held || running) {
+      slot.deferUntil = now.getTime() + replica.settings.heartbeatIntervalMs;
+      if (running) this.log.warn({ ...meta, running: running.key, runningOn: running.owner }, 'schedule tick skipped: the previous run is still going on another replica');
+      return;
+    }
+    const id = randomUUID();
+    const lost = lostRelay();
+    const claim = await replica.claim(
+      { key, kind: 'schedule', subject: schedule.name, dueAt: occurrence.scheduledFor.toISOString(), detail: { runId: id, trigger: occurrence.trigger, scheduledFor: occurrence.scheduledFor.toISOString() } },
+      lost.fire,
+    );
+    if (!claim) {
+      slot.deferUntil = now.getTime() + replica.settings.heartbeatIntervalMs;
+      return;
+    }
+    if (!claim.claimed) {
+      if (occurrence.trigger === 'catch-up') slot.lostCatchUp = key;
+      return;
+    }
+    slot.deferUntil = undefined;
+    const takeover = claim.previous ? await this.closePrevious(claim.previous, 'taken over') : undefined;
+    await this.begin(slot, occurrence.trigger, occurrence.scheduledFor, takeover ? `${takeoverReason(claim.previous as Lease)}; ${occurrence.reason}` : occurrence.reason, {
+      id,
+      leaseKey: key,
+      takeover,
+      bindLost: lost.bind,
+    });
+  }
+
+  /**
+   * At every heartbeat: refreshes the window facts of catch-ups another replica ran, and takes over occurrences
+   * whose replica died (or gave them back when it stopped). An occurrence a newer one has replaced is
+   * closed as superseded instead: the newer occurrence does the job.
+   */
+  private async clusterPass(): Promise<void> {
+    const replica = this.options.replica as Replica;
+    if (this.stopping || !replica.canClaim()) return;
+    const now = this.options.clock.now();
+    // A catch-up another replica claimed is not tried here while its lapse is the same: the shared
+    // history says when that run has moved the window on (or failed, which ends the catch-up).
+    for (const slot of this.slots.values()) {
+      if (!slot.schedule.ensure || slot.running || slot.lostCatchUp === undefined) continue;
+      const facts = await replica.read(() => runFacts(this.options.store, slot.schedule.name));
+      if (!facts) return;
+      slot.lastSuccessAt = time(facts.lastSuccess);
+      slot.lastAttemptAt = time(facts.lastAttempt);
+      const due = windowDueAt(slot.schedule.ensure.successWithinMs, slot);
+      if (due === undefined || occurrenceKey(slot.schedule.name, 'catch-up', due) !== slot.lostCatchUp) slot.lostCatchUp = undefined;
+    }
+    const held = await replica.read((cluster) => cluster.listLeases({ kind: 'schedule', status: 'held' }));
+    const open = await replica.read((cluster) => cluster.listLeases({ kind: 'schedule', status: 'open' }));
+    if (!held || !open) return;
+    for (const lease of orphansOf(held, open, now)) {
+      if (this.stopping) return;
+      const slot = this.slots.get(lease.subject);
+      if (!slot || slot.running) continue;
+      await this.settleOrphan(slot, lease, now);
+    }
+    this.arm();
+  }
+
+  /**
+   * An occurrence nobody runs any more: superseded when a newer occurrence of its schedule exists,
+   * taken over otherwise; left alone while another occurrence of the schedule runs on a live replica.
+   */
+  private async settleOrphan(slot: Slot, lease: Lease, now: Date): Promise<void> {
+    const replica = this.options.replica as Replica;
+    const family = await replica.read((cluster) => cluster.listLeases({ kind: 'schedule', subject: lease.subject, dueFrom: lease.dueAt, order: 'newest-due', limit: 50 }));
+    if (!family || family.some((l) => l.key !== lease.key && isLive(l, now))) return;
+    const newer = family.find((l) => l.key !== lease.key && l.dueAt > lease.dueAt);
+    if (newer) await this.supersede(lease, newer);
+    else await this.takeOver(slot, lease);
+  }
+
+  private async takeOver(slot: Slot, lease: Lease): Promise<void> {
+    const trigger: JobTrigger = lease.detail['trigger'] === 'catch-up' ? 'catch-up' : 'schedule';
+    const scheduledFor = new Date(typeof lease.detail['scheduledFor'] === 'string' ? lease.detail['scheduledFor'] : lease.dueAt);
+    const at = trigger === 'catch-up' ? catchUpInstant(lease.key) : scheduledFor.getTime();
+    this.log.warn({ schedule: lease.subject, occurrence: lease.key, from: lease.owner, expiredAt: lease.expiresAt, outcome: lease.outcome }, 'taking over an occurrence whose replica stopped');
+    await this.claimOccurrence(slot, { trigger, scheduledFor, at, reason: trigger === 'catch-up' ? catchUpReason(slot) : `cron ${slot.schedule.cron} (${slot.schedule.timeZone})` });
+  }
+
+  private async supersede(lease: Lease, newer: Lease): Promise<void> {
+    const replica = this.options.replica as Replica;
+    const claim = await replica.claim({ key: lease.key, kind: lease.kind, subject: lease.subject, dueAt: lease.dueAt }, () => undefined);
+    if (!claim?.claimed) return;
+    await this.closePrevious(claim.previous ?? lease, `superseded by ${newer.key}`);
+    await replica.release(lease.key, { outcome: 'superseded', detail: { supersededBy: newer.key } });
+    this.log.warn({ schedule: lease.subject, occurrence: lease.key, from: lease.owner, supersededBy: newer.key }, 'an occurrence left by a stopped replica is superseded by a newer one');
+  }
+
+  /** Closes the run a dead replica left 'running' under a lease this replica now holds. */
+  private async closePrevious(previous: Lease, what: string): Promise<JobRun['takeover']> {
+    const previousRunId = typeof previous.detail['runId'] === 'string' ? previous.detail['runId'] : undefined;
+    const takeover = { ...(previous.owner ? { previousOwner: previous.owner } : {}), ...(previousRunId ? { previousRunId } : {}) };
+    if (!previousRunId) return takeover;
+    const { store, clock } = this.options;
+    const run = await store.getRun(previousRunId).catch(() => undefined);
+    if (run?.status !== 'running') return takeover;
+    const why = previous.status === 'held' ? `replica ${previous.owner ?? '?'} stopped heartbeating (its lease expired ${previous.expiresAt ?? '?'})` : `replica ${previous.owner ?? '?'} gave the occurrence back`;
+    try {
+      await store.finishRun(run.id, 'aborted', clock.now().toISOString(), { ...run.summary, abortedBy: 'takeover', error: `${why}; ${what} by ${this.owner}` });
+      this.log.warn({ run: run.id, schedule: run.summary['schedule'], owner: previous.owner }, 'a job run left by a stopped replica is recorded aborted');
+    } catch (err) {
+      this.log.warn({ run: run.id, error: errorText(err) }, 'could not close the run a stopped replica left');
+    }
+    return takeover;
   }
 
   private arm(): void {
@@ -308,20 +522,39 @@ export class Scheduler {
     }, at - now);
   }
 
-  private async begin(slot: Slot, trigger: JobTrigger, scheduledFor: Date, reason: string): Promise<void> {
+  private async begin(
+    slot: Slot,
+    trigger: JobTrigger,
+    scheduledFor: Date,
+    reason: string,
+    lease?: { id: string; leaseKey: string; takeover?: JobRun['takeover']; bindLost: (onLost: (reason: string) => void) => void },
+  ): Promise<void> {
     const { schedule } = slot;
     const startedAt = this.options.clock.now();
-    const id = randomUUID();
-    const summary = { schedule: schedule.name, job: schedule.job.kind, trigger, scheduledFor: scheduledFor.toISOString(), owner: this.owner };
+    const id = lease?.id ?? randomUUID();
+    const summary: Record<string, unknown> = { schedule: schedule.name, job: schedule.job.kind, trigger, scheduledFor: scheduledFor.toISOString(), owner: this.owner };
+    if (lease) summary['occurrence'] = lease.leaseKey;
+    if (lease?.takeover?.previousRunId || lease?.takeover?.previousOwner) summary['takeoverOf'] = lease.takeover;
     try {
       await this.options.store.startRun({ id, kind: 'job', startedAt: startedAt.toISOString(), trigger: 'schedule', actor: 'scheduler', reason, summary });
     } catch (err) {
       // Counted as an attempt, so a window rule does not retry at once against a store that refuses writes.
       slot.lastAttemptAt = startedAt.getTime();
       this.log.error({ schedule: schedule.name, error: errorText(err) }, 'could not record a job run; the job was not started');
+      // Given back, so another replica can run it.
+      if (lease) await this.options.replica?.release(lease.leaseKey, { outcome: 'abandoned', reopen: true, detail: { error: errorText(err) } });
       return;
     }
     const run: Running = { id, trigger, scheduledFor, startedAt, controller: new AbortController(), summary, stopRequested: false, timedOut: false, finalized: false, done: Promise.resolve() };
+    if (lease) {
+      run.leaseKey = lease.leaseKey;
+      run.takeover = lease.takeover;
+      lease.bindLost((why) => {
+        run.leaseLost = why;
+        this.log.warn({ schedule: schedule.name, run: id, reason: why }, 'this replica lost the lease of a running job; the job is told to stop');
+        run.controller.abort(new Error(`this replica lost its claim on the job: ${why}`));
+      });
+    }
     slot.running = run;
     this.log.info({ schedule: schedule.name, run: id, trigger, scheduledFor: summary.scheduledFor, job: describeJob(schedule.job) }, 'job started');
     run.done = this.execute(slot, run);
@@ -340,12 +573,13 @@ export class Scheduler {
     try {
       // Called once begin() has registered the run, so a runner's synchronous start cannot delay the tick.
       await Promise.resolve();
-      outcome = await this.options.runner(schedule, { id: run.id, trigger: run.trigger, scheduledFor: run.scheduledFor, signal: run.controller.signal });
+      outcome = await this.options.runner(schedule, { id: run.id, trigger: run.trigger, scheduledFor: run.scheduledFor, signal: run.controller.signal, ...(run.takeover ? { takeover: run.takeover } : {}) });
     } catch (err) {
       error = errorText(err);
     } finally {
       if (run.timeout) this.timer.clear(run.timeout);
     }
+    run.closing = true;
     const finishedAt = this.options.clock.now();
     const status = finalStatus(outcome, run);
     if (status === 'succeeded') slot.lastSuccessAt = run.startedAt.getTime();
@@ -357,12 +591,28 @@ export class Scheduler {
       const extra: Record<string, unknown> = { result: outcome?.summary };
       if (error !== undefined) extra['error'] = error;
       if (run.stopRequested && status === 'aborted') extra['abortedBy'] = 'shutdown';
+      if (run.leaseLost !== undefined && status === 'aborted') Object.assign(extra, { abortedBy: 'lease-lost', error: run.leaseLost });
       if (run.timedOut) extra['timedOutAfter'] = schedule.timeout;
       await this.close(slot, run, status, finishedAt, extra);
     }
     if (slot.running === run) slot.running = undefined;
     // A failure may leave a window rule due now.
     this.arm();
+  }
+
+  /**
+   * The occurrence is done once its run has an outcome; a run the shutdown interrupted is given back, so
+   * another replica takes it over. A lost lease is not ours to release.
+   */
+  private async releaseLease(run: Running, status: Exclude<RunStatus, 'running'>): Promise<void> {
+    const replica = this.options.replica;
+    if (!replica || run.leaseKey === undefined) return;
+    if (run.leaseLost !== undefined) {
+      replica.forget(run.leaseKey);
+      return;
+    }
+    const giveBack = status === 'aborted';
+    await replica.release(run.leaseKey, { outcome: giveBack ? 'abandoned' : 'completed', reopen: giveBack, detail: { runId: run.id, status } });
   }
 
   private async close(slot: Slot, run: Running, status: Exclude<RunStatus, 'running'>, finishedAt: Date, extra: Record<string, unknown>): Promise<void> {
@@ -373,8 +623,10 @@ export class Scheduler {
       record = await this.options.store.finishRun(run.id, status, finishedAt.toISOString(), { ...run.summary, durationMs, ...extra });
     } catch (err) {
       this.log.error({ schedule: schedule.name, run: run.id, error: errorText(err) }, 'could not record the end of a job run');
+      await this.releaseLease(run, status);
       return;
     }
+    await this.releaseLease(run, status);
     const meta = { schedule: schedule.name, run: run.id, status, durationMs };
     if (status === 'succeeded') this.log.info(meta, 'job finished');
     else this.log.warn({ ...meta, error: extra['error'] }, 'job did not succeed');
@@ -386,10 +638,50 @@ export class Scheduler {
   }
 }
 
+/** Occurrences whose holder died (held past expiry) or gave them back (open), oldest first. */
+function orphansOf(held: Lease[], open: Lease[], now: Date): Lease[] {
+  return [...held.filter((l) => !isLive(l, now)), ...open].sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.key.localeCompare(b.key));
+}
+
+/** A lease can be lost between its claim and the start of its run: the run hears of it either way. */
+function lostRelay(): { fire: (reason: string) => void; bind: (handler: (reason: string) => void) => void } {
+  let lost: string | undefined;
+  let handler: ((reason: string) => void) | undefined;
+  return {
+    fire: (reason) => {
+      lost = reason;
+      handler?.(reason);
+    },
+    bind: (h) => {
+      handler = h;
+      if (lost !== undefined) h(lost);
+    },
+  };
+}
+
+function catchUpReason(slot: Slot): string {
+  const { schedule } = slot;
+  return slot.lastSuccessAt === undefined
+    ? `catch-up: no successful run on record; the window is ${schedule.ensure?.successWithin}`
+    : `catch-up: no successful run within ${schedule.ensure?.successWithin} (last started ${new Date(slot.lastSuccessAt).toISOString()})`;
+}
+
+/** The lapse instant a catch-up key names (-Infinity: never succeeded). */
+function catchUpInstant(key: string): number {
+  const at = Date.parse(key.slice(key.indexOf('@catch-up:') + '@catch-up:'.length));
+  return Number.isNaN(at) ? -Infinity : at;
+}
+
+function takeoverReason(previous: Lease): string {
+  return previous.status === 'held'
+    ? `takeover: replica ${previous.owner ?? '?'} stopped heartbeating while running this occurrence`
+    : `takeover: replica ${previous.owner ?? '?'} gave this occurrence back unfinished`;
+}
+
 function finalStatus(outcome: JobOutcome | undefined, run: Running): Exclude<RunStatus, 'running'> {
   if (outcome?.status === 'succeeded') return 'succeeded';
-  // Interrupted by the shutdown: not a real attempt, so a window rule tries again after a restart.
-  if (run.stopRequested) return 'aborted';
+  // Interrupted by the shutdown, or the claim was lost: not a real attempt, so a window rule tries again.
+  if (run.stopRequested || run.leaseLost !== undefined) return 'aborted';
   if (run.timedOut || !outcome) return 'error';
   return outcome.status === 'failed' ? 'failed' : 'error';
 }

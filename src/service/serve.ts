@@ -3,6 +3,10 @@
  * the schedules, checks and drills (a broken file stops it before anything runs), serves the API, the
  * metrics and the web pages, and runs the schedules. Stopping (SIGTERM) stops taking work, aborts
  * running jobs so drills tear down, waits up to the grace period, and closes the server and the store.
+ *
+ * On PostgreSQL (or with `service.cluster` set) the process is one replica of several: it registers and
+ * heartbeats, claims each scheduled occurrence before running it, routes signals and sweeps SLA clocks
+ * under a lock the replicas share, and reports not-ready while it cannot reach the database.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -11,17 +15,22 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { resolveSelection } from '../checks/run.js';
+import { DEFAULT_CLUSTER } from '../config/cluster.js';
 import { ConfigError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { sweepDrillOrphans } from '../drills/wiring.js';
 import type { BundleManifest } from '../evidence/bundle.js';
+import { vigilVersion } from '../evidence/wiring.js';
 import { incidentRuntime, type IncidentRuntime } from '../incidents/runtime.js';
-import type { RunRecord } from '../store/types.js';
+import { storeReady } from '../store/open.js';
+import type { RunRecord, Store } from '../store/types.js';
+import { defaultReplicaId, Replica, type ClusterSettings } from './cluster.js';
+import { DEFAULT_UNITS_IN_FLIGHT, replicaUnitLeases, ScanWorker } from './scan-worker.js';
 import type { Job } from './schedules.js';
 import { loadProjectSchedules, type Schedule } from './schedules.js';
 import { createServiceMetrics, type ServiceMetrics } from './http/metrics.js';
 import { buildServer, type CheckRunSelection, type DrillRunSelection, type Requester, type ScheduleView, type WorkAccepted } from './http/server.js';
-import { createJobRunner, jobSignal, loadJobDefinitions, runJob, type JobDeps } from './jobs.js';
+import { checkRunDeps, createJobRunner, jobSignal, loadJobDefinitions, runJob, type JobDeps } from './jobs.js';
 import { Scheduler, scheduleStatuses } from './scheduler.js';
 import { webRenderer } from './web/render.js';
 import { webRoutes } from './web/routes.js';
@@ -39,24 +48,81 @@ export interface RunningService {
   server: FastifyInstance;
   scheduler: Scheduler;
   schedules: Schedule[];
+  /** This process as one of several replicas on one database; absent for a single SQLite process. */
+  replica?: Replica;
   /** Stops taking work, lets running jobs finish or abort within the grace period, closes everything. */
   stop(): Promise<void>;
 }
 
+/**
+ * The replica settings when several `vigil serve` may share the store: always on PostgreSQL, and on SQLite
+ * when `service.cluster` asks for it (processes on one host sharing the file). Undefined otherwise.
+ */
+export function clusterSettingsOf(app: App, store: Store): ClusterSettings | undefined {
+  const configured = app.config.service.cluster;
+  if (!configured && store.kind !== 'postgres') return undefined;
+  return {
+    replicaId: configured?.replicaId ?? defaultReplicaId(),
+    leaseTimeoutMs: configured?.leaseTimeoutMs ?? DEFAULT_CLUSTER.leaseTimeoutMs,
+    heartbeatIntervalMs: configured?.heartbeatIntervalMs ?? DEFAULT_CLUSTER.heartbeatIntervalMs,
+  };
+}
+
 export async function startService(app: App, options: ServeOptions = {}): Promise<RunningService> {
   const log = app.logger.child({ component: 'serve' });
-  const store = app.store();
+  // A database that cannot be used stops the start here (exit 2), before anything is claimed.
+  const store = await storeReady(app.store());
   const definitions = loadJobDefinitions();
   const schedules = await loadProjectSchedules(options.schedulesDir ? { dir: options.schedulesDir } : {});
-  const runtime = await incidentRuntime(app);
+  const replica = await joinCluster(app, store, schedules);
+  try {
+    return await startReplica(app, options, { log, store, definitions, schedules, replica });
+  } catch (err) {
+    await replica?.leave();
+    throw err;
+  }
+}
+
+/** How the scheduled check runs of this replica are spread: units offered to all, looked at twice a heartbeat. */
+function scanUnitsOf(replica: Replica): NonNullable<JobDeps['scanUnits']> {
+  return { leases: replicaUnitLeases(replica), unitsInFlight: DEFAULT_UNITS_IN_FLIGHT, pollMs: Math.max(250, Math.round(replica.settings.heartbeatIntervalMs / 2)) };
+}
+
+async function joinCluster(app: App, store: Store, schedules: Schedule[]): Promise<Replica | undefined> {
+  const settings = clusterSettingsOf(app, store);
+  if (!settings) return undefined;
+  if (!store.cluster) throw new Error(`the ${store.kind} store has no cluster store`);
+  const replica = new Replica({
+    store: store.cluster,
+    clock: app.clock,
+    settings,
+    version: vigilVersion(),
+    log: app.logger.child({ component: 'cluster' }),
+    configFile: app.loaded.file,
+    detail: { schedules: schedules.filter((s) => s.enabled).map((s) => s.name) },
+  });
+  await replica.join();
+  return replica;
+}
+
+async function startReplica(
+  app: App,
+  options: ServeOptions,
+  parts: { log: App['logger']; store: Store; definitions: ReturnType<typeof loadJobDefinitions>; schedules: Schedule[]; replica: Replica | undefined },
+): Promise<RunningService> {
+  const { log, store, definitions, schedules, replica } = parts;
+  const runtime = await incidentRuntime(app, replica ? { owner: replica.id, exclusive: (name, work) => replica.exclusive(name, work) } : {});
   const renderer = webRenderer();
 
   const swept = await sweepDrillOrphans(app, definitions.drills);
   for (const d of swept.deleted) log.warn({ resource: d.resource, account: d.accountId, region: d.region, drill: d.drillId }, 'swept a resource left by a crashed drill');
   for (const e of swept.errors) log.warn({ account: e.accountId, region: e.region, reason: e.reason }, 'the orphan sweep could not look');
 
-  const metrics = createServiceMetrics({ store });
-  const jobDeps: JobDeps = { app, runtime, ...definitions };
+  const metrics = createServiceMetrics({ store, ...(replica ? { replica } : {}) });
+  const jobDeps: JobDeps = { app, runtime, ...definitions, ...(replica ? { replicaId: replica.id, scanUnits: scanUnitsOf(replica) } : {}) };
+  // With replicas, each one works the scan units the others offer, at every heartbeat.
+  const scanWorker = replica ? new ScanWorker(replica, () => checkRunDeps(jobDeps), { unitsInFlight: DEFAULT_UNITS_IN_FLIGHT, log: app.logger.child({ component: 'scan-worker' }) }) : undefined;
+  if (scanWorker) replica?.onBeat(() => void scanWorker.poke());
   const scheduler = new Scheduler({
     schedules,
     store,
@@ -64,6 +130,7 @@ export async function startService(app: App, options: ServeOptions = {}): Promis
     runner: createJobRunner(jobDeps),
     log: app.logger.child({ component: 'scheduler' }),
     onFinished: (run, schedule) => onJobFinished(runtime, metrics, run, schedule),
+    ...(replica ? { replica } : {}),
   });
   const adhoc = new AdhocWork(jobDeps);
 
@@ -80,6 +147,7 @@ export async function startService(app: App, options: ServeOptions = {}): Promis
     reports: async () => listReportBundles(app.dataDir),
     report: async (id) => readReportBundle(app.dataDir, id),
     ready: () => ready,
+    notReadyReasons: () => replica?.notReadyReasons() ?? [],
   });
   const uptime = new UptimeCache();
   webRoutes(server, {
@@ -119,7 +187,7 @@ export async function startService(app: App, options: ServeOptions = {}): Promis
   const { recovered } = await scheduler.start();
   for (const id of recovered) log.warn({ run: id }, 'a job run left running by a stopped service was recorded as aborted');
   ready = true;
-  log.info({ url, schedules: schedules.filter((s) => s.enabled).map((s) => s.name) }, 'vigil serve is running');
+  log.info({ url, schedules: schedules.filter((s) => s.enabled).map((s) => s.name), ...(replica ? { replica: replica.id } : {}) }, 'vigil serve is running');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -127,11 +195,12 @@ export async function startService(app: App, options: ServeOptions = {}): Promis
       ready = false;
       const deadlineMs = app.config.service.shutdownGrace;
       log.info({ deadlineMs }, 'stopping: no new work; running jobs are told to stop');
-      await Promise.all([scheduler.stop({ deadlineMs }), adhoc.stop(deadlineMs)]);
+      await Promise.all([scheduler.stop({ deadlineMs }), adhoc.stop(deadlineMs), scanWorker?.stop()]);
+      await replica?.leave();
       await server.close();
       log.info({}, 'stopped');
     })());
-  return { url, server, scheduler, schedules, stop };
+  return { url, server, scheduler, schedules, ...(replica ? { replica } : {}), stop };
 }
 
 async function onJobFinished(runtime: IncidentRuntime, metrics: ServiceMetrics, run: RunRecord, schedule: Schedule): Promise<void> {

@@ -97,8 +97,8 @@ export interface LeaseFilter {
   owner?: string;
   /** Only items due at or after this instant. */
   dueFrom?: string;
-  /** Newest first (by dueAt) instead of oldest first. */
-  newestFirst?: boolean;
+  /** `due` (the default): oldest `dueAt` first; `newest-due`: newest first; `newest-finished`: latest finished first. */
+  order?: 'due' | 'newest-due' | 'newest-finished';
   limit?: number;
 }
 
@@ -119,6 +119,8 @@ export interface ClusterStore {
   listReplicas(): Promise<ReplicaRecord[]>;
   /** Forgets replicas that stopped or expired before `before` and hold nothing. Returns their ids. */
   pruneReplicas(before: string): Promise<string[]>;
+  /** Deletes items done before `before` (the job runs keep the history). Returns how many. */
+  pruneLeases(before: string): Promise<number>;
 
   /** Inserts items as `open` unless their key exists. Returns how many were new. */
   offer(items: LeaseItem[], now: string): Promise<number>;

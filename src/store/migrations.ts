@@ -280,8 +280,8 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 8,
     name: 'replicas and leases',
     // Several `vigil serve` replicas on one database (src/store/cluster-types.ts). A replica's leases
-    // expire with it: every heartbeat moves both. A lease row is never deleted, so the history of who
-    // ran each scheduled occurrence, and who took what over, stays readable.
+    // expire with it: every heartbeat moves both. Finished leases are kept a month (who ran each
+    // occurrence, who took what over); the job runs they point to are kept for good.
     sql: `
       CREATE TABLE replicas (
         id TEXT PRIMARY KEY,
@@ -316,6 +316,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX leases_status ON leases (kind, status, subject, due_at);
       CREATE INDEX leases_subject ON leases (kind, subject, due_at);
       CREATE INDEX leases_owner ON leases (owner, status);
+      CREATE INDEX leases_finished ON leases (status, finished_at);
     `,
   },
 ];

@@ -92,6 +92,11 @@ export class PostgresClusterStore implements ClusterStore {
     return rows.map((r) => r.id).sort();
   }
 
+  async pruneLeases(before: string): Promise<number> {
+    const { rowCount } = await this.query("DELETE FROM leases WHERE status = 'done' AND finished_at < $1", [before]);
+    return rowCount ?? 0;
+  }
+
   async offer(items: LeaseItem[], now: string): Promise<number> {
     if (items.length === 0) return 0;
     return this.transaction(async (db) => {
@@ -177,9 +182,9 @@ export class PostgresClusterStore implements ClusterStore {
       args.push(filter.dueFrom);
       where.push(`due_at >= $${args.length}`);
     }
-    const order = filter.newestFirst ? 'DESC' : 'ASC';
+    const order = { due: 'due_at ASC, key ASC', 'newest-due': 'due_at DESC, key DESC', 'newest-finished': 'finished_at DESC, key DESC' }[filter.order ?? 'due'];
     args.push(filter.limit ?? 1000);
-    const sql = `SELECT * FROM leases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY due_at ${order}, key ${order} LIMIT $${args.length}`;
+    const sql = `SELECT * FROM leases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT $${args.length}`;
     return (await this.query<LeaseRow>(sql, args)).rows.map(toLease);
   }
 }

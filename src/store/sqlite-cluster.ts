@@ -72,6 +72,10 @@ export class SqliteClusterStore implements ClusterStore {
     return prune.immediate();
   }
 
+  async pruneLeases(before: string): Promise<number> {
+    return this.sql("DELETE FROM leases WHERE status = 'done' AND finished_at < ?").run(before).changes;
+  }
+
   async offer(items: LeaseItem[], now: string): Promise<number> {
     const insert = this.sql("INSERT INTO leases (key, kind, subject, due_at, status, claims, created_at, detail) VALUES (?, ?, ?, ?, 'open', 0, ?, ?) ON CONFLICT (key) DO NOTHING");
     const offer = this.db.transaction(() => items.reduce((n, i) => n + insert.run(i.key, i.kind, i.subject, i.dueAt, now, JSON.stringify(i.detail ?? {})).changes, 0));
@@ -159,8 +163,8 @@ export class SqliteClusterStore implements ClusterStore {
       where.push('due_at >= ?');
       args.push(filter.dueFrom);
     }
-    const order = filter.newestFirst ? 'DESC' : 'ASC';
-    const sql = `SELECT * FROM leases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY due_at ${order}, key ${order} LIMIT ?`;
+    const order = { due: 'due_at ASC, key ASC', 'newest-due': 'due_at DESC, key DESC', 'newest-finished': 'finished_at DESC, key DESC' }[filter.order ?? 'due'];
+    const sql = `SELECT * FROM leases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
     return (this.sql(sql).all(...args, filter.limit ?? 1000) as LeaseRow[]).map(toLease);
   }
 

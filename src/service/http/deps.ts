@@ -58,4 +58,6 @@ export interface ServerDeps {
   report(id: string): Promise<unknown>;
   /** The service has started its scheduler and can take work. */
   ready(): boolean;
+  /** Other reasons not to send this replica traffic (its database is out of reach), in words. */
+  notReadyReasons?(): string[];
 }

@@ -3,6 +3,10 @@
  * one process, as in tests, do not share series). What the store knows (check results, drills,
  * incidents, SLA events, the outbox) is read at scrape time, once per scrape for all series; what only
  * the job runner sees (each job run and its duration) it reports through `jobRun`.
+ *
+ * With several replicas every series carries a `replica` label (its id), so each replica's own figures
+ * (its job runs, the leases it holds, whether it reaches the database) stay apart; the store-wide series
+ * are the same on every replica and are read with `max by` (or from any one replica).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { STATUSES } from '../../core/results.js';
@@ -31,8 +35,19 @@ interface Snapshot {
   outbox: Map<string, number>;
 }
 
-export function createServiceMetrics(source: { store: Store }): ServiceMetrics {
+/** What a replica tells the metrics about itself (src/service/cluster.ts). */
+export interface ReplicaMetricsSource {
+  id: string;
+  stats(): { held: number; claimed: number; takenOver: number; lost: number; reachable: boolean };
+}
+
+export function createServiceMetrics(source: { store: Store; replica?: ReplicaMetricsSource }): ServiceMetrics {
   const registry = new Registry();
+  const { replica } = source;
+  if (replica) {
+    registry.setDefaultLabels({ replica: replica.id });
+    replicaMetrics(registry, replica);
+  }
   let pending: Promise<Snapshot> | undefined;
   // Every collect of one scrape shares one read of the store; a collect outside `render` reads its own.
   const snapshot = () => pending ?? readSnapshot(source.store);
@@ -144,6 +159,38 @@ export function createServiceMetrics(source: { store: Store }): ServiceMetrics {
       }
     },
   };
+}
+
+function replicaMetrics(registry: Registry, replica: ReplicaMetricsSource): void {
+  new Gauge({
+    name: 'vigil_replica_leases_held',
+    help: 'Leases (scheduled occurrences, locks) this replica holds now.',
+    registers: [registry],
+    collect() {
+      this.set(replica.stats().held);
+    },
+  });
+  new Gauge({
+    name: 'vigil_replica_store_reachable',
+    help: '1 while this replica reaches the database; 0 while it does not (it claims no work then).',
+    registers: [registry],
+    collect() {
+      this.set(replica.stats().reachable ? 1 : 0);
+    },
+  });
+  const counter = (name: string, help: string, value: (s: ReturnType<ReplicaMetricsSource['stats']>) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value(replica.stats()));
+      },
+    });
+  counter('vigil_replica_claims_total', 'Leases this replica won since it started.', (s) => s.claimed);
+  counter('vigil_replica_takeovers_total', 'Leases this replica took over from a replica that stopped heartbeating.', (s) => s.takenOver);
+  counter('vigil_replica_leases_lost_total', 'Leases this replica lost (taken over, or the database was gone past the lease timeout).', (s) => s.lost);
 }
 
 async function readSnapshot(store: Store): Promise<Snapshot> {

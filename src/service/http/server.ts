@@ -54,6 +54,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       reasons.push('the state store cannot be read');
     }
     if (!deps.ready()) reasons.push('the service is starting or stopping');
+    reasons.push(...(deps.notReadyReasons?.() ?? []));
     return reasons.length === 0 ? { status: 'ready' } : reply.code(503).send({ status: 'not ready', reasons });
   });
 
