@@ -28,6 +28,11 @@ export const clusterConfigSchema = z
     leaseTimeout: durationText('30s'),
     /** How often a replica renews its leases. */
     heartbeatInterval: durationText('10s'),
+    /**
+     * Accounts one replica scans at once when a check run is split over the replicas: each is a unit
+     * another replica could take, so fewer here spreads a run wider, more lets one replica go faster.
+     */
+    scanUnitsInFlight: z.number().int().min(1).max(1024).default(16),
   })
   .transform((c, ctx) => {
     if (c.leaseTimeout.ms <= c.heartbeatInterval.ms) {
@@ -38,10 +43,10 @@ export const clusterConfigSchema = z
       });
       return z.NEVER;
     }
-    return { ...(c.replicaId !== undefined ? { replicaId: c.replicaId } : {}), leaseTimeoutMs: c.leaseTimeout.ms, heartbeatIntervalMs: c.heartbeatInterval.ms };
+    return { ...(c.replicaId !== undefined ? { replicaId: c.replicaId } : {}), leaseTimeoutMs: c.leaseTimeout.ms, heartbeatIntervalMs: c.heartbeatInterval.ms, scanUnitsInFlight: c.scanUnitsInFlight };
   });
 
 export type ClusterConfig = z.output<typeof clusterConfigSchema>;
 
 /** What a PostgreSQL store without `service.cluster` runs with: the defaults above. */
-export const DEFAULT_CLUSTER = { leaseTimeoutMs: 30_000, heartbeatIntervalMs: 10_000 } as const;
+export const DEFAULT_CLUSTER = { leaseTimeoutMs: 30_000, heartbeatIntervalMs: 10_000, scanUnitsInFlight: 16 } as const;

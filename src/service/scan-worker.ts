@@ -9,9 +9,6 @@ import { redact } from '../core/redact.js';
 import type { LeaseItem } from '../store/cluster-types.js';
 import type { ClusterLog, Replica } from './cluster.js';
 
-/** Units one replica evaluates at once: each is one account, whose calls its own pacer spreads. */
-export const DEFAULT_UNITS_IN_FLIGHT = 16;
-
 export function replicaUnitLeases(replica: Replica): UnitLeases {
   const must = async <T>(what: string, read: Promise<T | undefined>): Promise<T> => {
     const value = await read;

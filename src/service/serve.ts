@@ -25,7 +25,7 @@ import { incidentRuntime, type IncidentRuntime } from '../incidents/runtime.js';
 import { storeReady } from '../store/open.js';
 import type { RunRecord, Store } from '../store/types.js';
 import { defaultReplicaId, Replica, type ClusterSettings } from './cluster.js';
-import { DEFAULT_UNITS_IN_FLIGHT, replicaUnitLeases, ScanWorker } from './scan-worker.js';
+import { replicaUnitLeases, ScanWorker } from './scan-worker.js';
 import type { Job } from './schedules.js';
 import { loadProjectSchedules, type Schedule } from './schedules.js';
 import { createServiceMetrics, type ServiceMetrics } from './http/metrics.js';
@@ -84,8 +84,8 @@ export async function startService(app: App, options: ServeOptions = {}): Promis
 }
 
 /** How the scheduled check runs of this replica are spread: units offered to all, looked at twice a heartbeat. */
-function scanUnitsOf(replica: Replica): NonNullable<JobDeps['scanUnits']> {
-  return { leases: replicaUnitLeases(replica), unitsInFlight: DEFAULT_UNITS_IN_FLIGHT, pollMs: Math.max(250, Math.round(replica.settings.heartbeatIntervalMs / 2)) };
+function scanUnitsOf(replica: Replica, app: App): NonNullable<JobDeps['scanUnits']> {
+  return { leases: replicaUnitLeases(replica), unitsInFlight: app.config.service.cluster?.scanUnitsInFlight ?? DEFAULT_CLUSTER.scanUnitsInFlight, pollMs: Math.max(250, Math.round(replica.settings.heartbeatIntervalMs / 2)) };
 }
 
 async function joinCluster(app: App, store: Store, schedules: Schedule[]): Promise<Replica | undefined> {
@@ -119,9 +119,10 @@ async function startReplica(
   for (const e of swept.errors) log.warn({ account: e.accountId, region: e.region, reason: e.reason }, 'the orphan sweep could not look');
 
   const metrics = createServiceMetrics({ store, ...(replica ? { replica } : {}) });
-  const jobDeps: JobDeps = { app, runtime, ...definitions, ...(replica ? { replicaId: replica.id, scanUnits: scanUnitsOf(replica) } : {}) };
+  const jobDeps: JobDeps = { app, runtime, ...definitions, ...(replica ? { replicaId: replica.id, scanUnits: scanUnitsOf(replica, app) } : {}) };
   // With replicas, each one works the scan units the others offer, at every heartbeat.
-  const scanWorker = replica ? new ScanWorker(replica, () => checkRunDeps(jobDeps), { unitsInFlight: DEFAULT_UNITS_IN_FLIGHT, log: app.logger.child({ component: 'scan-worker' }) }) : undefined;
+  const unitsInFlight = app.config.service.cluster?.scanUnitsInFlight ?? DEFAULT_CLUSTER.scanUnitsInFlight;
+  const scanWorker = replica ? new ScanWorker(replica, () => checkRunDeps(jobDeps), { unitsInFlight, log: app.logger.child({ component: 'scan-worker' }) }) : undefined;
   if (scanWorker) replica?.onBeat(() => void scanWorker.poke());
   const scheduler = new Scheduler({
     schedules,

@@ -9,6 +9,7 @@
  * schema is a ConfigError naming `store.postgres.url`.
  */
 import { canonicalJson } from '../evidence/canonical.js';
+import { PostgresClusterStore } from './postgres-cluster.js';
 import { actorOfTrigger, checkResultEntry, drillEntry, runEntry } from './ledger-entries.js';
 import type { NewLedgerEntry } from './ledger-types.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
@@ -58,6 +59,7 @@ export class PostgresStore implements Store {
   readonly tokens: PostgresTokenStore;
   readonly evidence: PostgresEvidenceStore;
   readonly ledger: PostgresLedgerStore;
+  readonly cluster: PostgresClusterStore;
 
   /** A store that opens its database on first use; see `open` to open it now. */
   constructor(options: PostgresStoreOptions) {
@@ -67,6 +69,7 @@ export class PostgresStore implements Store {
     this.tokens = new PostgresTokenStore(this.db);
     this.evidence = new PostgresEvidenceStore(this.db);
     this.ledger = new PostgresLedgerStore(this.db);
+    this.cluster = new PostgresClusterStore(this.db.pool, () => this.db.ready());
   }
 
   /** Connects and migrates now: a bad URL or a newer schema fails here, with a ConfigError. */

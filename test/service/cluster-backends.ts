@@ -57,14 +57,8 @@ export function clusterBackends(): ClusterBackend[] {
     }),
     backend('PostgreSQL', skipWithoutPostgres, async () => {
       const { PostgresStore } = await import('../../src/store/postgres.js');
-      const { PostgresClusterStore } = await import('../../src/store/postgres-cluster.js');
       const url = await (await startTestPostgres()).newDatabase();
-      return async () => {
-        const store = await PostgresStore.open({ url, poolSize: 4 });
-        // TODO(wiring): until PostgresStore carries `cluster` itself.
-        if (!('cluster' in store)) Object.defineProperty(store, 'cluster', { value: new PostgresClusterStore(store.db.pool, () => store.ready()) });
-        return store;
-      };
+      return async () => PostgresStore.open({ url, poolSize: 4 });
     }),
   ];
 }
