@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { accountsCommand } from './commands/accounts.js';
 import { checkCommand } from './commands/check.js';
+import { clusterCommand } from './commands/cluster.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { drillCommand } from './commands/drill.js';
@@ -39,7 +40,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => ctx.io.out(s.trimEnd()), writeErr: (s) => ctx.io.err(s.trimEnd()) });
 
-  for (const command of [configCommand(ctx), accountsCommand(ctx), checkCommand(ctx), drillCommand(ctx), incidentCommand(ctx), maintenanceCommand(ctx), probeCommand(ctx), reportCommand(ctx), evidenceCommand(ctx), attestCommand(ctx), waiveCommand(ctx), iamPolicyCommand(ctx), scheduleCommand(ctx), serveCommand(ctx), tokenCommand(ctx), sandboxCommand(ctx), demoCommand(ctx)]) program.addCommand(command);
+  for (const command of [configCommand(ctx), accountsCommand(ctx), checkCommand(ctx), drillCommand(ctx), incidentCommand(ctx), maintenanceCommand(ctx), probeCommand(ctx), reportCommand(ctx), evidenceCommand(ctx), attestCommand(ctx), waiveCommand(ctx), iamPolicyCommand(ctx), scheduleCommand(ctx), serveCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), sandboxCommand(ctx), demoCommand(ctx)]) program.addCommand(command);
 
   // Commander's usage errors exit 1 by default; bad input is 2 here, everywhere.
   const strict = (command: Command) => {

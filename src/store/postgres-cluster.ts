@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import type { Claim, ClaimRequest, ClusterStore, JoinResult, Lease, LeaseFilter, LeaseItem, ReleaseRequest, ReplicaInfo, ReplicaRecord } from './cluster-types.js';
 import { claimable, mergeDetail, toLease, toReplica, type LeaseRow, type ReplicaRow } from './cluster-rows.js';
+import { holdClient } from './postgres-db.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -29,6 +30,7 @@ export class PostgresClusterStore implements ClusterStore {
   private async transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
     await this.ready();
     const client = await this.pool.connect();
+    const held = holdClient(client);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -42,7 +44,7 @@ export class PostgresClusterStore implements ClusterStore {
       });
       throw err;
     } finally {
-      client.release(broken);
+      held.release(broken);
     }
   }
 

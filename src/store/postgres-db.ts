@@ -130,6 +130,7 @@ export class PgDb implements Sql {
     } catch (err) {
       throw this.configError(connectProblem(err, this.target));
     }
+    const held = holdClient(client);
     let failed: unknown;
     try {
       await migrate(client, this.options.migrations, this.target, (message) => this.configError(message));
@@ -138,7 +139,7 @@ export class PgDb implements Sql {
       if (err instanceof ConfigError) throw err;
       throw this.configError(`cannot prepare the database at ${this.target}: ${redact(messageOf(err))}`);
     } finally {
-      client.release(failed instanceof Error ? failed : undefined);
+      held.release(failed instanceof Error ? failed : undefined);
     }
   }
 
@@ -182,6 +183,7 @@ export class PgDb implements Sql {
       } catch (err) {
         throw this.runtimeError(err);
       }
+      const held = holdClient(client);
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
@@ -195,7 +197,7 @@ export class PgDb implements Sql {
         if (attempt < TRANSACTION_ATTEMPTS && RETRYABLE.has(codeOf(err) ?? '')) continue;
         throw this.runtimeError(err);
       } finally {
-        client.release(broken);
+        held.release(broken);
       }
     }
   }
@@ -212,6 +214,7 @@ export class PgDb implements Sql {
     } catch (err) {
       throw this.runtimeError(err);
     }
+    const held = holdClient(client);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN READ ONLY');
@@ -228,7 +231,7 @@ export class PgDb implements Sql {
       await client.query('ROLLBACK').catch((err: unknown) => {
         broken ??= err instanceof Error ? err : new Error(String(err));
       });
-      client.release(broken);
+      held.release(broken);
     }
   }
 
@@ -354,4 +357,23 @@ export async function insertRows(sql: Sql, table: string, columns: readonly stri
     changed += await sql.run(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${valuesList(batch.length, columns.length)} ${suffix}`, batch.flat());
   }
   return changed;
+}
+
+/**
+ * A checked-out client, heard while it is out. pg emits 'error' on a checked-out client whose server
+ * goes away, and the pool listens only while the client is idle: unheard, the event ends the process.
+ * The statement in flight fails as well, and that is what the caller sees; a client that failed so is
+ * destroyed rather than given back to the pool.
+ */
+export function holdClient(client: pg.PoolClient): { lost: () => Error | undefined; release: (err?: Error) => void } {
+  let lost: Error | undefined;
+  const onError = (err: Error) => (lost ??= err);
+  client.on('error', onError);
+  return {
+    lost: () => lost,
+    release: (err) => {
+      client.removeListener('error', onError);
+      client.release(err ?? lost);
+    },
+  };
 }
