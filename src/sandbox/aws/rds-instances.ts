@@ -158,6 +158,7 @@ export const instanceOperations: Record<string, OperationHandler> = {
       instance.source = snapshot.data;
       const backend = origin.engine === 'postgres' ? await PostgresBackend.listen(snapshot.data) : await MariaDbBackend.listen(snapshot.data, mariaDbHomeOf(world));
       world.onClose(() => backend.close());
+      if (backend instanceof PostgresBackend) backend.warm();
       instance.backend = backend;
     }
     addInstance(state, instance);

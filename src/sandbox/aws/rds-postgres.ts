@@ -151,6 +151,15 @@ export class PostgresBackend {
     return (await this.boot()).db;
   }
 
+  /**
+   * Starts PGlite now, in the background, for an instance being restored: RDS answers connections
+   * once it reports the instance available, and a first start (WASM compile, the snapshot's recipe)
+   * on a busy machine can take longer than a client's connect timeout. A failure shows at connect.
+   */
+  warm(): void {
+    void this.boot().catch(() => undefined);
+  }
+
   /** The data as it is now: a dump when PGlite has run (clients may have changed it), else the recipe. */
   async capture(): Promise<DataSource> {
     if (!this.booting) return this.source;
