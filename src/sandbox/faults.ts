@@ -51,12 +51,21 @@ interface Bucket {
   updatedAt: number;
 }
 
+/**
+ * A model of a whole cloud's limits and latency (the benchmark estates' AWS, src/sandbox/estates/),
+ * consulted for every call before the rules. Its throttling is answered like a rule's.
+ */
+export interface CallLimiter {
+  decide(target: FaultTarget): { delayMs: number; throttle: boolean };
+}
+
 export class Faults {
   private rules: FaultRule[] = [];
   private buckets = new Map<string, Bucket>();
   private fired = new Map<number, number>();
   private random: () => number;
   private readonly nowMs: () => number;
+  private limiter?: CallLimiter;
 
   constructor(options: { seed?: number; nowMs?: () => number } = {}) {
     this.random = mulberry32(options.seed ?? 42);
@@ -74,8 +83,18 @@ export class Faults {
     return this.rules;
   }
 
+  /** Installs (or, with undefined, removes) the limiter; rules set later keep applying on top of it. */
+  setLimiter(limiter: CallLimiter | undefined): void {
+    this.limiter = limiter;
+  }
+
   decide(target: FaultTarget): FaultDecision {
     const decision: FaultDecision = { delayMs: 0, action: 'pass' };
+    if (this.limiter) {
+      const limited = this.limiter.decide(target);
+      decision.delayMs += limited.delayMs;
+      if (limited.throttle) decision.action = 'throttle';
+    }
     this.rules.forEach((rule, index) => {
       if (!matches(rule, target)) return;
       if (rule.latencyMs !== undefined) {

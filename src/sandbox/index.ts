@@ -38,6 +38,8 @@ export interface SandboxOptions {
   clock?: Clock;
   /** Where to write the generated CA certificate; defaults to a temporary directory. */
   stateDir?: string;
+  /** More emulators after the built-in ones, e.g. the benchmark estates' `/_sandbox/estate` view. */
+  extraEmulators?: Emulator[];
 }
 
 export interface Sandbox {
@@ -60,8 +62,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const certs: Certificates = await createCertificates(host);
   let info: SandboxInfo | undefined;
-  const inspect = inspection(world, EMULATORS, () => info as SandboxInfo);
-  const handler = createHandler(world, EMULATORS, inspect);
+  const emulators = [...EMULATORS, ...(options.extraEmulators ?? [])];
+  const inspect = inspection(world, emulators, () => info as SandboxInfo);
+  const handler = createHandler(world, emulators, inspect);
 
   const listeners: Listener[] = [];
   try {

@@ -36,6 +36,11 @@ export const noiseScenario = z.strictObject({
   actors: z.array(actorSchema).min(1).default(['alice', 'carol', 'role/lms-app/i-0a1b2c3d4e5f60718', 'role/ci-deployer/github-actions']),
   /** Varies the generated stream; the same seed gives the same events. */
   seed: z.number().int().default(1),
+  /**
+   * More read-only calls in the cycle, e.g. a monitoring tool's `LookupEvents` and `DescribeTrails` on
+   * `cloudtrail.amazonaws.com`, so that source is as busy as in a real account.
+   */
+  extraReads: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9]+$/), source: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/) })).default([]),
 });
 export type NoiseScenario = z.output<typeof noiseScenario>;
 
@@ -187,7 +192,8 @@ export function noiseStreams(accountId: string, region: string, noise: NoiseScen
     return { actor, accessKeyId: stableKeyId(accountId, actor), sourceIp: human ? `198.51.100.${20 + k}` : `52.23.${10 + k}.${40 + k}`, userAgent: human ? CLI_UA : SDK_UA };
   });
   const common = { windowMs: noise.window, endMs, seed: noise.seed, actors, accountId, region };
-  const reads = noiseStream({ ...common, tag: READS_TAG, readOnly: true, shapes: readShapes(accountId, region), perDay: noise.readsPerDay });
+  const extra: Shape[] = noise.extraReads.map((r) => ({ name: r.name, source: r.source, resources: [] }));
+  const reads = noiseStream({ ...common, tag: READS_TAG, readOnly: true, shapes: [...readShapes(accountId, region), ...extra], perDay: noise.readsPerDay });
   const writes = noiseStream({ ...common, tag: WRITES_TAG, readOnly: false, shapes: writeShapes(accountId, region), perDay: noise.writesPerDay });
   return [reads, writes].filter((s): s is NoiseStream => s !== undefined);
 }
