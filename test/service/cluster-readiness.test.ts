@@ -16,6 +16,7 @@ import { createToken } from '../../src/service/tokens.js';
 import type { Replica } from '../../src/service/cluster.js';
 import { skipWithoutPostgres, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { BASIC_SCENARIO, startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface Readiness {
   status: number;
@@ -28,16 +29,6 @@ async function readyz(service: RunningService): Promise<Readiness> {
 }
 
 /** Bounded polling of the replica's real heartbeats. */
-async function waitFor<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const probeItem = (n: number) => ({ key: `lock:readiness-${n}`, kind: 'lock', subject: `readiness-${n}`, dueAt: new Date().toISOString() });
 
 describe.skipIf(skipWithoutPostgres)('a replica that loses its database', () => {

@@ -24,6 +24,7 @@ import type { DrillRecord } from '../../src/store/types.js';
 import { runCli } from '../helpers/cli.js';
 import { skipWithoutPostgres, startTestPostgres } from '../helpers/postgres.js';
 import { demoRoleCredentials, startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const REPLICAS = ['vigil-a', 'vigil-b'] as const;
@@ -43,16 +44,6 @@ interface Child {
 }
 
 /** Bounded polling of real work in other processes. */
-async function waitFor<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /**
  * Boots the sandbox's copy of the LMS database once, before the replicas start: the first connection to
  * a sandbox Postgres compiles PGlite and generates the LMS rows, which on a busy 2-core box can take

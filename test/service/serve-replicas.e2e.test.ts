@@ -19,6 +19,7 @@ import { checkRunDeps, loadJobDefinitions } from '../../src/service/jobs.js';
 import { startService, type RunningService } from '../../src/service/serve.js';
 import { skipWithoutPostgres, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SCHEDULE = `name: backup-checks
 description: Backup checks, daily, and at once when none succeeded today
@@ -29,16 +30,6 @@ ensure: { successWithin: 1d }
 `;
 
 const tuple = (r: CheckResult) => [r.checkId, r.accountId, r.region, r.resource, r.status].join(' ');
-
-async function waitFor<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe.skipIf(skipWithoutPostgres)('vigil serve replicas on PostgreSQL', () => {
   let sandbox: TestSandbox;

@@ -18,6 +18,7 @@ import { sandboxEnv } from '../../src/sandbox/index.js';
 import { startService, type RunningService } from '../../src/service/serve.js';
 import { createToken } from '../../src/service/tokens.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 let sandbox: TestSandbox;
@@ -37,16 +38,6 @@ timeZone: UTC
 job: { kind: drills, targets: [${target}] }
 ensure: { successWithin: 7d }
 `;
-
-async function waitFor<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function appFor(dataDir: string): Promise<App> {
   const configFile = join(dataDir, 'vigil.config.yaml');
