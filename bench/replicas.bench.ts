@@ -14,7 +14,7 @@ import { startEstateSandbox, type EstateSandbox } from '../src/sandbox/estates/i
 import { startTestPostgres } from '../test/helpers/postgres.js';
 import type { BenchResult } from './index.js';
 import type { ReplicaChildInput, ReplicaChildOutput } from './replica-child.js';
-import type { ScanChildInput } from './scan-config.js';
+import { estateInput } from './scan-run.js';
 
 const PROFILE = (process.env['VIGIL_BENCH_REPLICAS_PROFILE'] ?? 'M') as 'S' | 'M' | 'L';
 const K = 10;
@@ -60,17 +60,7 @@ function startReplica(input: ReplicaChildInput): { ready: Promise<void>; done: P
 
 async function scanWith(estate: EstateSandbox, replicas: number, postgresUrl: string): Promise<ReplicaFigures> {
   estate.resetCounts();
-  const { access } = estate.estate;
-  const base: ScanChildInput = {
-    endpoint: estate.sandbox.info.awsEndpoint,
-    accessKeyId: access.accessKeyId,
-    secretAccessKey: access.secretAccessKey,
-    roleName: access.roleName,
-    externalId: access.externalId,
-    drRegion: access.drRegion,
-    vaultToken: access.vaultToken,
-    timeCompression: K,
-  };
+  const base = estateInput(estate);
   const input = (n: number, role: ReplicaChildInput['role']): ReplicaChildInput => ({ ...base, postgresUrl, replicaId: `replica-${n}`, role, unitsInFlight: UNITS_IN_FLIGHT });
   const workers = Array.from({ length: replicas - 1 }, (_, i) => startReplica(input(i + 2, 'worker')));
   await Promise.all(workers.map((w) => w.ready));

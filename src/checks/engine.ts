@@ -17,7 +17,8 @@
  * Accounts are taken a window at a time, and each account's reads are cached only while its units
  * run: memory follows the window, not the estate.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop, setTimeout as delay } from 'node:timers/promises';
 import type { AccountConfig } from '../config/schema.js';
 import { ExternalServiceError } from '../core/errors.js';
 import { errorVerdict, notApplicable, type CheckResult, type Verdict } from '../core/results.js';
@@ -86,7 +87,12 @@ export interface EngineDeps {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-export const DEFAULT_CONCURRENCY = 2048;
+/**
+ * Units waiting on AWS cost memory (their signed requests, their promises) and nothing else: every call
+ * is paced. Enough of them keep every scope's queue fed; many more only hold memory, and starting them
+ * all at once holds the event loop.
+ */
+export const DEFAULT_CONCURRENCY = 512;
 export const DEFAULT_SCOPE_CONCURRENCY = 64;
 export const DEFAULT_ACCOUNT_WINDOW = 64;
 
@@ -111,6 +117,13 @@ const CHAIN_WEIGHT: Partial<Record<keyof InventoryPort, number>> = {
   guardDutyDetectors: 20,
 };
 export const DEFAULT_UNIT_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * Starting thousands of units, or evaluating thousands of subjects, takes seconds of CPU; done in one
+ * go it would hold every paced call, timer and answer of the scan for that long. Those loops let them
+ * through at least this often.
+ */
+const YIELD_EVERY_MS = 20;
 
 export interface UnitProgress {
   checkId: string;
@@ -296,9 +309,23 @@ export function runScheduled<T>(
     return undefined;
   };
   return new Promise<void>((resolve, reject) => {
+    let resumeScheduled = false;
     const launch = () => {
       if (failed) return;
+      const startedAt = performance.now();
       while (active < concurrency) {
+        // Starting a unit runs it up to its first wait (building its first AWS request): thousands at
+        // once would hold the event loop for seconds, and every answer already in with it.
+        if (performance.now() - startedAt > YIELD_EVERY_MS) {
+          if (!resumeScheduled) {
+            resumeScheduled = true;
+            setImmediate(() => {
+              resumeScheduled = false;
+              launch();
+            });
+          }
+          return;
+        }
         const next = take();
         if (!next) break;
         const [key, item] = next;
@@ -414,7 +441,12 @@ async function evaluateUnit(check: CheckDefinition, unit: Unit, plan: Evaluation
     return [...out, ...judged.map((s) => result(kind.identify(s), errorVerdict(`${kind.describe(s)}: could not read what the check needs: ${reason}.`, {})))];
   }
 
+  let busySince = performance.now();
   for (const subject of judged) {
+    if (performance.now() - busySince > YIELD_EVERY_MS) {
+      await yieldToLoop();
+      busySince = performance.now();
+    }
     const ctx: EvalContext<Record<string, unknown>> = {
       params: check.params,
       now: deps.now,

@@ -48,7 +48,7 @@ function callsOf(pacer: Pacer, clock: VirtualClock, scope: string, limit: RateLi
 describe('Pacer', () => {
   it('lets a burst through at once, then one call per refill interval', async () => {
     const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 64, clock });
+    const pacer = new Pacer({ maxInFlight: 64, clock, jitterMs: 0 });
 
     const granted = callsOf(pacer, clock, 'ec2|222222222222|us-east-1', { ratePerSecond: 10, burst: 5 }, 9);
     await clock.advanceTo(10_000);
@@ -58,7 +58,7 @@ describe('Pacer', () => {
 
   it('refills during a quiet spell, never beyond the burst', async () => {
     const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 64, clock });
+    const pacer = new Pacer({ maxInFlight: 64, clock, jitterMs: 0 });
     const limit = { ratePerSecond: 2, burst: 3 };
     callsOf(pacer, clock, 's', limit, 3);
     await clock.advanceTo(60_000);
@@ -69,40 +69,58 @@ describe('Pacer', () => {
     expect(granted).toEqual([60_000, 60_000, 60_000, 60_500, 61_000]);
   });
 
-  it('halves the rate and empties the bucket on a throttled answer, once per wave of calls already sent', async () => {
+  it('keeps a reserve of AWS\'s burst for calls that arrive early, or stretches the interval when the burst has no room', async () => {
     const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 64, clock, recoveryPerSecond: 0 });
-    const limit = { ratePerSecond: 10, burst: 3 };
+    const pacer = new Pacer({ maxInFlight: 64, clock, jitterMs: 100 });
 
-    // The burst of three all come back throttled: one halving, not three.
-    const granted = callsOf(pacer, clock, 's', limit, 6, (i) => (i < 3 ? 'throttled' : 'ok'));
+    const bursty = callsOf(pacer, clock, 'ec2|a|r', { ratePerSecond: 10, burst: 5 }, 6);
+    const single = callsOf(pacer, clock, 'cloudtrail:LookupEvents|a|r', { ratePerSecond: 2, burst: 1 }, 3);
     await clock.advanceTo(10_000);
 
-    expect(granted).toEqual([0, 0, 0, 200, 400, 600]);
-    expect(pacer.stats('s')).toMatchObject({ ratePerSecond: 5, throttled: 3, granted: 6 });
+    // 100 ms at 10/s is one token kept back; at 2/s, half a second becomes 600 ms.
+    expect(bursty).toEqual([0, 0, 0, 0, 100, 200]);
+    expect(single).toEqual([0, 600, 1200]);
   });
 
-  it('recovers linearly to the configured rate while calls succeed, and halves again on the next throttle', async () => {
+  it('empties the bucket on a throttled answer, once per wave of calls already sent, and halves the rate only when throttles recur', async () => {
     const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 64, clock, recoveryPerSecond: 0.1 });
+    const pacer = new Pacer({ maxInFlight: 64, clock, jitterMs: 0, recoveryCalls: Infinity });
+    const limit = { ratePerSecond: 10, burst: 3 };
+
+    // The burst of three all come back throttled: one answer, not three; the bucket is empty, the rate kept.
+    const granted = callsOf(pacer, clock, 's', limit, 6, (i) => (i < 3 ? 'throttled' : 'ok'));
+    await clock.advanceTo(10_000);
+    const isolated = pacer.stats('s');
+    // The next call is throttled too, one call later: the scope is shared, so the rate halves.
+    const again = callsOf(pacer, clock, 's', limit, 2, (i) => (i === 0 ? 'throttled' : 'ok'));
+    await clock.advanceTo(20_000);
+
+    expect(granted).toEqual([0, 0, 0, 100, 200, 300]);
+    expect(isolated).toMatchObject({ ratePerSecond: 10, throttled: 3, granted: 6 });
+    expect(again).toEqual([10_000, 10_000]);
+    expect(pacer.stats('s')).toMatchObject({ ratePerSecond: 5, throttled: 4 });
+  });
+
+  it('recovers linearly, a share of the rate per successful call, to the configured rate, and halves again on the next throttle', async () => {
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ maxInFlight: 64, clock, jitterMs: 0, recoveryCalls: 10 });
     const limit = { ratePerSecond: 10, burst: 1 };
-    callsOf(pacer, clock, 's', limit, 1, () => 'throttled');
-    await clock.advanceTo(1);
+    callsOf(pacer, clock, 's', limit, 2, () => 'throttled');
+    await clock.advanceTo(1_000);
     const slowed = pacer.stats('s')?.ratePerSecond;
 
-    callsOf(pacer, clock, 's', limit, 40);
-    await clock.advanceTo(1_001);
-    const afterOneSecond = pacer.stats('s')?.ratePerSecond;
-    callsOf(pacer, clock, 's', limit, 100);
+    callsOf(pacer, clock, 's', limit, 2);
+    await clock.advanceTo(2_000);
+    const afterTwoCalls = pacer.stats('s')?.ratePerSecond;
+    callsOf(pacer, clock, 's', limit, 10);
     await clock.advanceTo(30_000);
     const recovered = pacer.stats('s')?.ratePerSecond;
     callsOf(pacer, clock, 's', limit, 1, () => 'throttled');
     await clock.advanceTo(31_000);
 
     expect(slowed).toBe(5);
-    // 10% of 10/s per second of successful calls: about 6/s after one second at 5/s.
-    expect(afterOneSecond).toBeGreaterThan(5.8);
-    expect(afterOneSecond).toBeLessThan(6.6);
+    // Each success adds a tenth of 10/s.
+    expect(afterTwoCalls).toBeCloseTo(7, 9);
     expect(recovered).toBe(10);
     expect(pacer.stats('s')?.ratePerSecond).toBe(5);
   });
@@ -135,7 +153,7 @@ describe('Pacer', () => {
 
   it('does not let a scope waiting for its rate hold a slot that another scope could use', async () => {
     const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 1, clock });
+    const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });
     const slow = callsOf(pacer, clock, 'cloudtrail:LookupEvents|a|r', { ratePerSecond: 2, burst: 1 }, 3);
     const fast = callsOf(pacer, clock, 'ec2|a|r', { ratePerSecond: 100, burst: 100 }, 5);
 
@@ -145,7 +163,7 @@ describe('Pacer', () => {
     expect(fast).toEqual([0, 0, 0, 0, 0]);
   });
 
-  it('shares slots round-robin between scopes that all have tokens', async () => {
+  it('gives contended slots to the longest queue at its rate first, equal claims taking turns', async () => {
     const clock = new VirtualClock();
     const pacer = new Pacer({ maxInFlight: 1, clock });
     const limit = { ratePerSecond: 100, burst: 100 };
@@ -161,7 +179,115 @@ describe('Pacer', () => {
     holder.done('ok');
     await clock.advanceTo(0);
 
-    expect(order).toEqual(['a', 'b', 'c', 'a', 'b', 'a', 'b']);
+    expect(order).toEqual(['a', 'b', 'a', 'b', 'c', 'a', 'b']);
+  });
+
+  it('lets pages of a listing go before the calls already waiting in their scope, in order', async () => {
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ maxInFlight: 1, clock });
+    const limit = { ratePerSecond: 100, burst: 100 };
+    const holder = await pacer.acquire('rds', limit);
+    const order: string[] = [];
+    const ask = (name: string, page?: 'first' | 'next') =>
+      void pacer.acquire('rds', limit, { page }).then((p) => {
+        order.push(name);
+        p.done('ok');
+      });
+    ask('read-1');
+    ask('read-2');
+    ask('page-1', 'first');
+    ask('page-2', 'next');
+
+    holder.done('ok');
+    await clock.advanceTo(0);
+
+    expect(order).toEqual(['page-1', 'page-2', 'read-1', 'read-2']);
+  });
+
+  it('gives a contended slot to a scope with a page waiting before longer queues elsewhere', async () => {
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ maxInFlight: 1, clock });
+    const limit = { ratePerSecond: 100, burst: 100 };
+    const holder = await pacer.acquire('z', limit);
+    const order: string[] = [];
+    const ask = (scope: string, page?: 'first' | 'next') =>
+      void pacer.acquire(scope, limit, { page }).then((p) => {
+        order.push(scope);
+        p.done('ok');
+      });
+    for (let i = 0; i < 5; i++) ask('reads');
+    ask('listing', 'first');
+
+    holder.done('ok');
+    await clock.advanceTo(0);
+
+    expect(order).toEqual(['listing', 'reads', 'reads', 'reads', 'reads', 'reads']);
+  });
+
+  it('among scopes with pages waiting, gives a contended slot to the faster scope first', async () => {
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ maxInFlight: 1, clock });
+    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
+    const order: string[] = [];
+    const ask = (scope: string, limit: RateLimit) =>
+      void pacer.acquire(scope, limit, { page: 'next' }).then((p) => {
+        order.push(scope);
+        p.done('ok');
+      });
+    ask('guardduty', { ratePerSecond: 10, burst: 20 });
+    ask('rds', { ratePerSecond: 12, burst: 300 });
+
+    holder.done('ok');
+    await clock.advanceTo(0);
+
+    expect(order).toEqual(['rds', 'guardduty']);
+  });
+
+  it('in a scope with a burst of one, ranks first pages by their queue and only later pages as links', async () => {
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ maxInFlight: 1, clock });
+    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
+    const order: string[] = [];
+    const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') =>
+      void pacer.acquire(scope, limit, { page }).then((p) => {
+        order.push(name);
+        p.done('ok');
+      });
+    const lookups = { ratePerSecond: 2, burst: 1 };
+    ask('first lookup', 'lookups-a', lookups, 'first');
+    ask('next lookup page', 'lookups-b', lookups, 'next');
+    for (let i = 0; i < 30; i++) ask('read', 'rds', { ratePerSecond: 12, burst: 300 });
+
+    holder.done('ok');
+    await clock.advanceTo(0);
+
+    // The later page is a link and goes first. The first page claims 0.5 s (one call at 2 a second): it
+    // goes once the reads' queue (30 at 12 a second, 2.5 s) is down to 6.
+    expect(order[0]).toBe('next lookup page');
+    expect(order.indexOf('first lookup')).toBe(1 + 24);
+  });
+
+  it('gives a contended slot to the scope whose waiting calls only its rate can drain, before scopes with tokens to spare', async () => {
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });
+    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
+    const order: string[] = [];
+    const ask = (scope: string, limit: RateLimit, n: number) => {
+      for (let i = 0; i < n; i++) {
+        void pacer.acquire(scope, limit).then((p) => {
+          order.push(scope);
+          p.done('ok');
+        });
+      }
+    };
+    ask('fast', { ratePerSecond: 100, burst: 100 }, 3);
+    ask('floor', { ratePerSecond: 10, burst: 2 }, 4);
+
+    holder.done('ok');
+    await clock.advanceTo(0);
+
+    // The floor scope has two tokens and two calls beyond them: it goes first while its tokens last.
+    expect(order).toEqual(['floor', 'floor', 'fast', 'fast', 'fast']);
   });
 
   it('leaves no timer behind once nothing waits', async () => {

@@ -81,14 +81,25 @@ ${mediums}
 const AWS: VigilConfig['aws'] = { defaultRegion: 'us-east-1', connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 3, roleSessionName: 'vigil-test' };
 const PRODUCTION: AccountConfig = { id: '222222222222', name: 'production', roleArn: 'arn:aws:iam::222222222222:role/VigilAudit', externalId: 'test-external', regions: ['us-east-1'] };
 
-/** A timer moves virtual time at once: the pacing is measured, never waited for. */
+/**
+ * A timer fires at once and moves virtual time to when it was due: the pacing is measured, never
+ * waited for. Time moves when the timer fires, not when it is set, so a call let through just before
+ * (lookups run side by side) is recorded at the time it went.
+ */
 class InstantClock implements PacerClock {
   t = 1_000_000;
   now = () => this.t;
   timer = (ms: number, wake: () => void) => {
-    this.t += ms;
-    setImmediate(wake);
-    return () => {};
+    const at = this.t + ms;
+    let live = true;
+    setImmediate(() => {
+      if (!live) return;
+      this.t = Math.max(this.t, at);
+      wake();
+    });
+    return () => {
+      live = false;
+    };
   };
 }
 

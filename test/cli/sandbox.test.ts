@@ -23,6 +23,18 @@ describe('vigil sandbox', () => {
     expect(stdout).not.toContain('is running');
   });
 
+  it('refuses an unknown estate, a bad time compression, and a time compression without an estate, exit 2', async () => {
+    const estate = await runCli(['sandbox', '--estate', 'XL', '--port', '0']);
+    const zero = await runCli(['sandbox', '--estate', 'S', '--time-compression', '0', '--port', '0']);
+    const alone = await runCli(['sandbox', '--time-compression', '10', '--port', '0']);
+
+    expect([estate.code, zero.code, alone.code]).toEqual([2, 2, 2]);
+    expect(estate.stderr).toContain("option '--estate <profile>' argument 'XL' is invalid. Allowed choices are S, M, L.");
+    expect(zero.stderr).toContain('expected a number above 0 and at most 1000 (10 runs AWS ten times faster), got "0"');
+    expect(alone.stderr).toContain("option '--time-compression <k>' needs --estate S, M or L");
+    expect([estate.stdout, zero.stdout, alone.stdout].join('')).not.toContain('is running');
+  });
+
   it('names the port when it is already in use', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

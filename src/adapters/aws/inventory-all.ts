@@ -7,7 +7,7 @@ import type { VaultClient } from '../vault.js';
 import { VaultInventory } from '../vault-inventory.js';
 import type { AwsClients } from './clients.js';
 import { AwsIamInventory } from './iam-inventory.js';
-import { AwsInventory } from './inventory.js';
+import { AwsInventory, PublicAccessBlocks } from './inventory.js';
 import { AwsThreatInventory } from './threat-inventory.js';
 
 /** Binds every method of each part onto one object; parts must not define the same method. */
@@ -28,6 +28,8 @@ function combine(...parts: object[]): InventoryPort {
   return out as unknown as InventoryPort;
 }
 
+/** One per run: the parts share what they read twice (a trail bucket's public access block is also an account bucket's). */
 export function createAwsInventory(clients: AwsClients, vault?: VaultClient): InventoryPort {
-  return combine(new AwsInventory(clients), new AwsIamInventory(clients), new AwsThreatInventory(clients), new VaultInventory(vault));
+  const blocks = new PublicAccessBlocks(clients);
+  return combine(new AwsInventory(clients, blocks), new AwsIamInventory(clients), new AwsThreatInventory(clients, blocks), new VaultInventory(vault));
 }

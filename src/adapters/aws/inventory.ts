@@ -2,6 +2,10 @@
  * The AWS side of the check engine's inventory port: RDS, EC2 and S3 read with the largest page sizes
  * the APIs allow, and normalized into src/checks/resources.ts shapes. A per-bucket or per-snapshot
  * read that fails is kept as a `Fetched` failure, so only the verdicts that need it become errors.
+ *
+ * Reads that do not depend on one another are asked for at once: a page's per-snapshot reads go out
+ * while the next page is fetched, and every bucket is read together. The pacer (pacing.ts) keeps them
+ * within each scope's rate, so a scope with thousands of reads runs at its limit from the start.
  */
 import {
   DescribeSnapshotsCommand,
@@ -41,6 +45,7 @@ import {
   type EbsVolume,
   type Fetched,
   type LifecycleRule,
+  type PublicAccessBlock,
   type RdsCluster,
   type RdsInstance,
   type ReplicationRule,
@@ -94,8 +99,50 @@ function restoreAttribute(attributes: DBSnapshotAttribute[] | undefined): { isPu
   return { isPublic: values.includes('all'), sharedWith: values.filter((v) => v !== 'all') };
 }
 
-export class AwsInventory implements BackupInventoryPort {
+function setSharing(s: Snapshot, read: Fetched<{ isPublic: boolean; sharedWith: string[] }>): void {
+  s.isPublic = read.ok ? fetched(read.value.isPublic) : read;
+  s.sharedWith = read.ok ? fetched(read.value.sharedWith) : read;
+}
+
+/**
+ * Buckets' public access blocks, each read once per run however many reads need it: the S3 checks read
+ * it with a bucket's other settings, the CloudTrail checks with the trail bucket's exposure, and a
+ * trail's bucket is usually one of the account's own. Absent (no configuration) is null; a failure to
+ * read rejects with an ExternalServiceError.
+ */
+export class PublicAccessBlocks {
+  private readonly reads = new Map<string, Promise<PublicAccessBlock | null>>();
+
   constructor(private readonly clients: AwsClients) {}
+
+  read(account: AccountConfig, region: string, bucket: string): Promise<PublicAccessBlock | null> {
+    const key = `${account.id}|${bucket}`;
+    let read = this.reads.get(key);
+    if (!read) {
+      read = this.clients
+        .client('s3', account, region)
+        .send(new GetPublicAccessBlockCommand({ Bucket: bucket }))
+        .then(
+          (r) => {
+            const c = r.PublicAccessBlockConfiguration;
+            return c ? { blockPublicAcls: c.BlockPublicAcls ?? false, ignorePublicAcls: c.IgnorePublicAcls ?? false, blockPublicPolicy: c.BlockPublicPolicy ?? false, restrictPublicBuckets: c.RestrictPublicBuckets ?? false } : null;
+          },
+          (err: unknown) => {
+            if (classifyAwsError(err).code === 'NoSuchPublicAccessBlockConfiguration') return null;
+            throw toExternalError(err, { service: 's3', operation: 'GetPublicAccessBlock', account: account.id, region });
+          },
+        );
+      this.reads.set(key, read);
+    }
+    return read;
+  }
+}
+
+export class AwsInventory implements BackupInventoryPort {
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly blocks = new PublicAccessBlocks(clients),
+  ) {}
 
   async rdsInstances(account: AccountConfig, region: string): Promise<RdsInstance[]> {
     const client = this.clients.client('rds', account, region);
@@ -162,6 +209,12 @@ export class AwsInventory implements BackupInventoryPort {
   async rdsSnapshots(account: AccountConfig, region: string): Promise<Snapshot[]> {
     const client = this.clients.client('rds', account, region);
     const out: Snapshot[] = [];
+    const sharing: Array<Promise<void>> = [];
+    const readSharing = (s: Snapshot) =>
+      this._readSharing(
+        () => client.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: s.id })).then((r) => restoreAttribute(r.DBSnapshotAttributesResult?.DBSnapshotAttributes)),
+        { service: 'rds', operation: 'DescribeDBSnapshotAttributes', account: account.id, region },
+      ).then((read) => setSharing(s, read));
     await awsCall({ service: 'rds', operation: 'DescribeDBSnapshots', account: account.id, region }, async () => {
       for await (const page of paginateDescribeDBSnapshots({ client, pageSize: RDS_PAGE }, {})) {
         for (const s of page.DBSnapshots ?? []) {
@@ -186,24 +239,27 @@ export class AwsInventory implements BackupInventoryPort {
             isPublic: automated ? fetched(false) : notFetched('not read yet'),
             sharedWith: automated ? fetched([]) : notFetched('not read yet'),
           });
+          const snapshot = out[out.length - 1] as Snapshot;
+          if (!automated) sharing.push(readSharing(snapshot));
         }
       }
     });
-    for (const s of out) {
-      if (s.isPublic.ok) continue;
-      const sharing = await this._readSharing(() =>
-        client.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: s.id })).then((r) => restoreAttribute(r.DBSnapshotAttributesResult?.DBSnapshotAttributes)),
-        { service: 'rds', operation: 'DescribeDBSnapshotAttributes', account: account.id, region },
-      );
-      s.isPublic = sharing.ok ? fetched(sharing.value.isPublic) : sharing;
-      s.sharedWith = sharing.ok ? fetched(sharing.value.sharedWith) : sharing;
-    }
+    await Promise.all(sharing);
     return out;
   }
 
   async rdsClusterSnapshots(account: AccountConfig, region: string): Promise<Snapshot[]> {
     const client = this.clients.client('rds', account, region);
     const out: Snapshot[] = [];
+    const sharing: Array<Promise<void>> = [];
+    const readSharing = (s: Snapshot) =>
+      this._readSharing(
+        () =>
+          client
+            .send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: s.id }))
+            .then((r) => restoreAttribute(r.DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes)),
+        { service: 'rds', operation: 'DescribeDBClusterSnapshotAttributes', account: account.id, region },
+      ).then((read) => setSharing(s, read));
     await awsCall({ service: 'rds', operation: 'DescribeDBClusterSnapshots', account: account.id, region }, async () => {
       for await (const page of paginateDescribeDBClusterSnapshots({ client, pageSize: RDS_PAGE }, {})) {
         for (const s of page.DBClusterSnapshots ?? []) {
@@ -226,21 +282,12 @@ export class AwsInventory implements BackupInventoryPort {
             isPublic: automated ? fetched(false) : notFetched('not read yet'),
             sharedWith: automated ? fetched([]) : notFetched('not read yet'),
           });
+          const snapshot = out[out.length - 1] as Snapshot;
+          if (!automated) sharing.push(readSharing(snapshot));
         }
       }
     });
-    for (const s of out) {
-      if (s.isPublic.ok) continue;
-      const sharing = await this._readSharing(
-        () =>
-          client
-            .send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: s.id }))
-            .then((r) => restoreAttribute(r.DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes)),
-        { service: 'rds', operation: 'DescribeDBClusterSnapshotAttributes', account: account.id, region },
-      );
-      s.isPublic = sharing.ok ? fetched(sharing.value.isPublic) : sharing;
-      s.sharedWith = sharing.ok ? fetched(sharing.value.sharedWith) : sharing;
-    }
+    await Promise.all(sharing);
     return out;
   }
 
@@ -284,17 +331,24 @@ export class AwsInventory implements BackupInventoryPort {
     const client = this.clients.client('ec2', account, region);
     const ctx = { service: 'ec2', operation: 'DescribeSnapshots', account: account.id, region };
     return awsCall(ctx, async () => {
-      const own: Ec2Snapshot[] = [];
-      for await (const page of paginateDescribeSnapshots({ client, pageSize: EC2_SNAPSHOT_PAGE }, { OwnerIds: ['self'] })) own.push(...(page.Snapshots ?? []));
+      const listOwn = async () => {
+        const own: Ec2Snapshot[] = [];
+        for await (const page of paginateDescribeSnapshots({ client, pageSize: EC2_SNAPSHOT_PAGE }, { OwnerIds: ['self'] })) own.push(...(page.Snapshots ?? []));
+        return own;
+      };
       // One listing of what anyone may restore finds every public snapshot, instead of one
-      // DescribeSnapshotAttribute call per snapshot.
-      const publicIds = new Set<string>();
-      let token: string | undefined;
-      do {
-        const page = await client.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], RestorableByUserIds: ['all'], MaxResults: EC2_SNAPSHOT_PAGE, NextToken: token }));
-        for (const s of page.Snapshots ?? []) publicIds.add(s.SnapshotId ?? '');
-        token = page.NextToken;
-      } while (token);
+      // DescribeSnapshotAttribute call per snapshot; it runs alongside the listing of all of them.
+      const listPublic = async () => {
+        const ids = new Set<string>();
+        let token: string | undefined;
+        do {
+          const page = await client.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], RestorableByUserIds: ['all'], MaxResults: EC2_SNAPSHOT_PAGE, NextToken: token }));
+          for (const s of page.Snapshots ?? []) ids.add(s.SnapshotId ?? '');
+          token = page.NextToken;
+        } while (token);
+        return ids;
+      };
+      const [own, publicIds] = await Promise.all([listOwn(), listPublic()]);
       return own.map((s): Snapshot => {
         const copiedFrom = /Copied (snap-[0-9a-f]+) from ([a-z0-9-]+)/.exec(s.Description ?? '');
         return {
@@ -328,9 +382,7 @@ export class AwsInventory implements BackupInventoryPort {
       }
       return out;
     });
-    const buckets: S3Bucket[] = [];
-    for (const b of listed) buckets.push(await this._describeBucket(account, b));
-    return buckets;
+    return Promise.all(listed.map((b) => this._describeBucket(account, b)));
   }
 
   private async _describeBucket(account: AccountConfig, b: { name: string; region?: string; createdAt?: Date }): Promise<S3Bucket> {
@@ -370,12 +422,10 @@ export class AwsInventory implements BackupInventoryPort {
         const rule = (await client.send(new GetBucketEncryptionCommand({ Bucket }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
         return rule ? { algorithm: rule.SSEAlgorithm ?? 'unknown', kmsKeyId: rule.KMSMasterKeyID } : null;
       }),
-      read('GetPublicAccessBlock', 'NoSuchPublicAccessBlockConfiguration', async () => {
-        const c = (await client.send(new GetPublicAccessBlockCommand({ Bucket }))).PublicAccessBlockConfiguration;
-        return c
-          ? { blockPublicAcls: c.BlockPublicAcls ?? false, ignorePublicAcls: c.IgnorePublicAcls ?? false, blockPublicPolicy: c.BlockPublicPolicy ?? false, restrictPublicBuckets: c.RestrictPublicBuckets ?? false }
-          : null;
-      }),
+      this.blocks.read(account, region, Bucket).then(
+        (block): Fetched<PublicAccessBlock | null> => fetched(block),
+        (err: unknown) => notFetched<PublicAccessBlock | null>(toExternalError(err, ctx('GetPublicAccessBlock')).message),
+      ),
     ]);
     return {
       kind: 's3-bucket',

@@ -6,10 +6,32 @@
  * takes a token and one of `maxInFlight` global slots at the same moment, so a call never holds a
  * slot while it waits for its scope's rate (a slow scope cannot starve the others), and tokens are
  * spent when the call is sent, not earlier (a queue that waited for a slot cannot burst past the
- * rate). Free slots go round-robin to the scopes that have a token, so every account and region keeps
- * moving. A throttled answer halves that scope's rate and empties its bucket; successful answers
- * bring the rate back linearly (AIMD), so a scope shared with another tool settles just below
- * whatever is left for Vigil. Time is injected: tests run on a virtual clock and never sleep.
+ * rate).
+ *
+ * Pages of a listing are links of a chain: the pages after one cannot be asked for until it returns,
+ * while other calls (reads of what earlier pages listed) lose nothing by waiting. So a page goes ahead
+ * of the other calls waiting in its scope (pages in order among themselves), and a listing runs ahead
+ * of the reads it feeds, keeping work queued for the scope's rate. In a scope with a burst of one
+ * (LookupEvents) only later pages count as links: such a scope sends one call per interval whatever
+ * waits, and the first pages of its lookups, dozens per region at the start of a scan, would
+ * otherwise crowd out every other scope's work.
+ *
+ * When calls wait for slots (the in-flight cap is reached), a free slot goes first to a scope with a
+ * link waiting (the fastest scope first: a chain's pace is the slower of its round trips and its
+ * scope's rate, so a slot matters most where the rate is high), then to the scope whose waiting calls
+ * take longest at its rate: the scope that sets the scan's floor is not kept waiting by scopes with
+ * time to spare. Tokens do not lower that claim: a scope with a long queue needs many slots whether or
+ * not its bucket is full. Equal claims take turns.
+ *
+ * Calls reach AWS a little early or late (event loops, the network), so the pacer leaves `jitterMs`
+ * of slack in AWS's bucket: a few tokens of the burst where the burst allows, a longer interval where
+ * it does not (LookupEvents' burst of one).
+ *
+ * A throttled answer empties the scope's bucket: AWS's is empty. A throttle soon after another one
+ * means the scope is shared or its limit lower than configured, and halves the rate; successful calls
+ * then bring it back linearly, a fixed share of the limit per call, so recovery takes the same number
+ * of calls at any rate (AIMD). A scope shared with another tool settles just below whatever is left
+ * for Vigil. Time is injected: tests run on a virtual clock and never sleep.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -39,13 +61,19 @@ export interface PacerOptions {
   /** Calls in flight at once across every scope. */
   maxInFlight: number;
   clock?: PacerClock;
-  /** What a throttled answer multiplies the rate by. */
+  /** What a recurring throttle multiplies the rate by. */
   decreaseFactor?: number;
   /** The lowest rate a scope is slowed to, as a fraction of its configured rate. */
   minRateFraction?: number;
-  /** How fast a slowed scope recovers: this fraction of its configured rate, per second of successful calls. */
-  recoveryPerSecond?: number;
+  /** How fast a slowed scope recovers: each successful call adds the configured rate divided by this. */
+  recoveryCalls?: number;
+  /** A throttle within this many calls of the previous one slows the scope; a later one only empties its bucket. */
+  recurringWithinCalls?: number;
+  /** How early a call may reach AWS relative to when it was let through, in milliseconds. */
+  jitterMs?: number;
 }
+
+export const DEFAULT_JITTER_MS = 10;
 
 /** One granted call: report how it ended, exactly once. */
 export interface Permit {
@@ -65,37 +93,51 @@ export interface ScopeStats {
   throttled: number;
 }
 
-interface Waiter {
-  grant: (permit: Permit) => void;
-}
+type Waiter = (permit: Permit) => void;
 
 interface Bucket {
   scope: string;
   limit: RateLimit;
   rate: number;
+  /** shape() at the current rate: recomputed only when the rate changes. */
+  capacity: number;
+  refillPerMs: number;
   tokens: number;
   updatedAt: number;
+  /** Links of chains (pages of listings) go before the other waiting calls; each queue in order. */
+  chainQueue: Waiter[];
   queue: Waiter[];
-  /** Throttles of calls granted up to this one were answered by the last halving: ignore them. */
+  /** Throttles of calls granted up to this one were answered already: ignore them. */
   answeredUpTo: number;
+  /** `granted` when the last throttle was answered, if one was. */
+  lastThrottleAt?: number;
   granted: number;
   throttled: number;
 }
 
+/** Above any backlog in seconds: a scope with a link waiting claims the next slot before others. */
+const CHAIN_CLAIM = 1e9;
+
 /** Float refills land a hair under a whole token; count those as whole. */
 const EPSILON = 1e-9;
+
+function waiting(b: Bucket): number {
+  return b.chainQueue.length + b.queue.length;
+}
 
 export class Pacer {
   private readonly buckets = new Map<string, Bucket>();
   /** Scopes with waiting calls, in the order they next get a slot. */
-  private readonly ready: string[] = [];
+  private readonly ready: Bucket[] = [];
   private inFlight = 0;
   private wake?: { at: number; cancel: () => void };
   private readonly clock: PacerClock;
   private readonly maxInFlight: number;
   private readonly decreaseFactor: number;
   private readonly minRateFraction: number;
-  private readonly recoveryPerSecond: number;
+  private readonly recoveryCalls: number;
+  private readonly recurringWithinCalls: number;
+  private readonly jitterSeconds: number;
 
   constructor(options: PacerOptions) {
     if (!(Number.isInteger(options.maxInFlight) && options.maxInFlight >= 1)) throw new Error(`maxInFlight must be a whole number of at least 1, got ${options.maxInFlight}`);
@@ -103,21 +145,30 @@ export class Pacer {
     this.clock = options.clock ?? systemPacerClock;
     this.decreaseFactor = options.decreaseFactor ?? 0.5;
     this.minRateFraction = options.minRateFraction ?? 1 / 16;
-    this.recoveryPerSecond = options.recoveryPerSecond ?? 0.05;
+    this.recoveryCalls = options.recoveryCalls ?? 50;
+    this.recurringWithinCalls = options.recurringWithinCalls ?? 50;
+    this.jitterSeconds = (options.jitterMs ?? DEFAULT_JITTER_MS) / 1000;
   }
 
-  /** Waits for a token of `scope` and a free slot; the first call of a scope sets its limit. */
-  acquire(scope: string, limit: RateLimit): Promise<Permit> {
+  /**
+   * Waits for a token of `scope` and a free slot; the first call of a scope sets its limit. `page` says
+   * the call is a page of a listing, its first or a later one: a link of a chain, which goes first.
+   */
+  acquire(scope: string, limit: RateLimit, options: { page?: 'first' | 'next' } = {}): Promise<Permit> {
     if (!(limit.ratePerSecond > 0) || !(limit.burst >= 1)) throw new Error(`rate limit of ${scope} must have a positive rate and a burst of at least 1`);
     let bucket = this.buckets.get(scope);
     if (!bucket) {
-      bucket = { scope, limit, rate: limit.ratePerSecond, tokens: limit.burst, updatedAt: this.clock.now(), queue: [], answeredUpTo: 0, granted: 0, throttled: 0 };
+      bucket = { scope, limit, rate: limit.ratePerSecond, capacity: 1, refillPerMs: 0, tokens: 0, updatedAt: this.clock.now(), chainQueue: [], queue: [], answeredUpTo: 0, granted: 0, throttled: 0 };
+      this.reshape(bucket);
+      bucket.tokens = bucket.capacity;
       this.buckets.set(scope, bucket);
     }
     const target = bucket;
+    const link = options.page === 'next' || (options.page === 'first' && target.limit.burst > 1);
     return new Promise<Permit>((grant) => {
-      target.queue.push({ grant });
-      if (target.queue.length === 1) this.ready.push(scope);
+      if (waiting(target) === 0) this.ready.push(target);
+      if (link) target.chainQueue.push(grant);
+      else target.queue.push(grant);
       this.pump();
     });
   }
@@ -139,7 +190,7 @@ export class Pacer {
     const b = this.buckets.get(scope);
     if (!b) return undefined;
     this.refill(b, this.clock.now());
-    return { limit: b.limit, ratePerSecond: b.rate, tokens: b.tokens, waiting: b.queue.length, granted: b.granted, throttled: b.throttled };
+    return { limit: b.limit, ratePerSecond: b.rate, tokens: b.tokens, waiting: waiting(b), granted: b.granted, throttled: b.throttled };
   }
 
   scopes(): string[] {
@@ -150,44 +201,77 @@ export class Pacer {
     return this.inFlight;
   }
 
-  /** The bucket shrinks with the rate, so a slowed scope cannot save up its old burst during a pause. */
-  private capacity(b: Bucket): number {
-    return Math.max(1, b.limit.burst * (b.rate / b.limit.ratePerSecond));
+  /**
+   * The bucket as the pacer runs it: it shrinks with the rate, so a slowed scope cannot save up its old
+   * burst during a pause, and it keeps `jitterMs` of AWS's tokens in reserve; a burst too small for
+   * that reserve keeps one token and stretches the interval between calls instead.
+   */
+  private shape(b: Bucket): { capacity: number; rate: number } {
+    const capacity = Math.max(1, b.limit.burst * (b.rate / b.limit.ratePerSecond));
+    const reserve = b.rate * this.jitterSeconds;
+    if (reserve <= capacity - 1) return { capacity: capacity - reserve, rate: b.rate };
+    const shortfall = this.jitterSeconds - (capacity - 1) / b.rate;
+    return { capacity: 1, rate: 1 / (1 / b.rate + shortfall) };
+  }
+
+  /** Sets the bucket's shape for its current rate (the pump refills every waiting scope for every slot). */
+  private reshape(b: Bucket): void {
+    const { capacity, rate } = this.shape(b);
+    b.capacity = capacity;
+    b.refillPerMs = rate / 1000;
   }
 
   private refill(b: Bucket, now: number): void {
-    const elapsed = Math.max(0, now - b.updatedAt);
-    b.tokens = Math.min(this.capacity(b), b.tokens + (elapsed / 1000) * b.rate);
+    const elapsed = now - b.updatedAt;
+    if (elapsed > 0) b.tokens = Math.min(b.capacity, b.tokens + elapsed * b.refillPerMs);
     b.updatedAt = now;
   }
 
-  /** Grants what can go now, round-robin over scopes with a token; sets a timer for the next token otherwise. */
+  /** How much the scope needs the next slot (see the top of this file): links first, then the longest queue at its rate. */
+  private claim(b: Bucket): number {
+    return b.chainQueue.length > 0 ? CHAIN_CLAIM + b.rate : waiting(b) / b.rate;
+  }
+
+  /**
+   * Grants what can go now: among scopes with a token, the one with the largest claim, the first in
+   * turn among equals; sets a timer for the next token when none has one.
+   */
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.ready.length > 0) {
       const now = this.clock.now();
       let earliest = Infinity;
       let index = -1;
+      let best = -1;
+      // With slots to spare every scope with a token goes now, so only a contended slot needs the claims.
+      const contended = this.inFlight + 1 < this.maxInFlight ? false : this.ready.length > 1;
       for (let i = 0; i < this.ready.length; i++) {
-        const b = this.buckets.get(this.ready[i] as string) as Bucket;
+        const b = this.ready[i] as Bucket;
         this.refill(b, now);
-        if (b.tokens >= 1 - EPSILON) {
+        if (b.tokens < 1 - EPSILON) {
+          earliest = Math.min(earliest, now + (1 - b.tokens) / b.refillPerMs);
+          continue;
+        }
+        if (!contended) {
           index = i;
           break;
         }
-        earliest = Math.min(earliest, now + ((1 - b.tokens) / b.rate) * 1000);
+        const claim = this.claim(b);
+        if (claim > best) {
+          best = claim;
+          index = i;
+        }
       }
       if (index < 0) {
         this.schedule(earliest);
         return;
       }
-      const [scope] = this.ready.splice(index, 1) as [string];
-      const b = this.buckets.get(scope) as Bucket;
+      const [b] = this.ready.splice(index, 1) as [Bucket];
       b.tokens = Math.max(0, b.tokens - 1);
       b.granted += 1;
-      const waiter = b.queue.shift() as Waiter;
-      if (b.queue.length > 0) this.ready.push(scope);
+      const waiter = (b.chainQueue.length > 0 ? b.chainQueue.shift() : b.queue.shift()) as Waiter;
+      if (waiting(b) > 0) this.ready.push(b);
       this.inFlight += 1;
-      waiter.grant(this.permit(b, now));
+      waiter(this.permit(b, now));
     }
     if (this.ready.length === 0) this.cancelWake();
   }
@@ -211,19 +295,27 @@ export class Pacer {
 
   private slowDown(b: Bucket, sequence: number): void {
     b.throttled += 1;
-    // Calls sent before the last decrease were paced by the old rate: one halving answers them all.
+    // Calls sent before the last answer were paced by what the pacer knew then: one answer covers them all.
     if (sequence <= b.answeredUpTo) return;
     this.refill(b, this.clock.now());
-    b.rate = Math.max(b.limit.ratePerSecond * this.minRateFraction, b.rate * this.decreaseFactor);
+    // AWS's bucket is empty now; only a throttle that recurs says the scope is shared or its limit lower.
     b.tokens = 0;
+    const recurring = b.lastThrottleAt !== undefined && b.granted - b.lastThrottleAt <= this.recurringWithinCalls;
+    if (recurring) {
+      b.rate = Math.max(b.limit.ratePerSecond * this.minRateFraction, b.rate * this.decreaseFactor);
+      this.reshape(b);
+      b.tokens = Math.min(b.tokens, b.capacity);
+    }
     b.answeredUpTo = b.granted;
+    b.lastThrottleAt = b.granted;
   }
 
-  /** Linear recovery in time: each success at rate r adds 1/r of a second's worth. */
+  /** Linear recovery in calls: each success adds the same share of the configured rate. */
   private speedUp(b: Bucket): void {
     if (b.rate >= b.limit.ratePerSecond) return;
     this.refill(b, this.clock.now());
-    b.rate = Math.min(b.limit.ratePerSecond, b.rate + (b.limit.ratePerSecond * this.recoveryPerSecond) / b.rate);
+    b.rate = Math.min(b.limit.ratePerSecond, b.rate + b.limit.ratePerSecond / this.recoveryCalls);
+    this.reshape(b);
   }
 
   private schedule(at: number): void {

@@ -1,10 +1,12 @@
 /**
  * The smithy middleware every AWS client Vigil builds carries (src/adapters/aws/clients.ts adds it),
  * so no adapter has to remember to pace its calls. It sits after the SDK's retry and signing
- * middleware: every attempt, retries included, waits for its scope's token and a free slot, and a
- * throttled answer slows that scope before the SDK retries it. It also stops asking a service that
- * has stopped answering in an account and region, so one hung region costs two request timeouts,
- * not one per call.
+ * middleware: every attempt, retries included, waits for its scope's token and a free slot. A
+ * throttled answer slows that scope and the call is sent again when the scope's next token comes:
+ * the pacer's wait is the backoff, so a throttle costs one token interval rather than the SDK's
+ * backoff (half a second and more) and never drains the SDK's retry budget. Only a call throttled
+ * again and again goes back to the SDK's own retries. It also stops asking a service that has stopped
+ * answering in an account and region, so one hung region costs two request timeouts, not one per call.
  */
 import type { FinalizeRequestMiddleware, RelativeMiddlewareOptions } from '@smithy/types';
 import { ExternalServiceError } from '../../core/errors.js';
@@ -41,29 +43,54 @@ export function operationOf(commandName: string | undefined): string {
   return (commandName ?? 'Unknown').replace(/Command$/, '');
 }
 
+/** Times one call is sent, throttled, and sent again at the scope's pace before the SDK's retries take over. */
+export const PACED_ATTEMPTS = 8;
+
+/** Page tokens and page sizes across the SDK's protocols. Vigil sets the page size on every list call. */
+const PAGE_TOKENS = ['NextToken', 'Marker', 'ContinuationToken'] as const;
+const PAGE_SIZES = ['MaxResults', 'MaxRecords', 'MaxItems', 'MaxKeys'] as const;
+
+/** Whether a call is a page of a listing, its first or a later one: a link of a chain, which the pacer lets go first. */
+export function listingPage(input: unknown): 'first' | 'next' | undefined {
+  if (!input || typeof input !== 'object') return undefined;
+  const fields = input as Record<string, unknown>;
+  if (PAGE_TOKENS.some((key) => Boolean(fields[key]))) return 'next';
+  return PAGE_SIZES.some((key) => fields[key] !== undefined) ? 'first' : undefined;
+}
+
+/** A request whose body can be sent twice: none, text or bytes, never a stream (an S3 upload). */
+function resendable(request: unknown): boolean {
+  const body = (request as { body?: unknown } | undefined)?.body;
+  return body === undefined || body === null || typeof body === 'string' || ArrayBuffer.isView(body);
+}
+
 /** The middleware for one client. */
 export function pacingMiddleware<Input extends object, Output extends object>(deps: PacingDeps, scope: ClientScope): FinalizeRequestMiddleware<Input, Output> {
   return (next, context) => async (args) => {
     const operation = operationOf(context.commandName);
-    deps.health.check(scope, operation);
     const limit = limitScopeOf(scope.service, operation);
-    const permit = limit ? await deps.pacer.acquire(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit]) : undefined;
-    // The service may have stopped answering while this call waited for its turn.
-    if (!deps.health.isAnswering(scope)) {
-      permit?.done('failed');
+    for (let attempt = 1; ; attempt++) {
       deps.health.check(scope, operation);
-    }
-    try {
-      const out = await next(args);
-      permit?.done('ok');
-      deps.health.answered(scope);
-      return out;
-    } catch (err) {
-      const { kind } = classifyAwsError(err);
-      permit?.done(kind === 'throttled' ? 'throttled' : 'failed');
-      if (kind === 'timeout') deps.health.timedOut(scope);
-      else if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined) deps.health.answered(scope);
-      throw err;
+      const permit = limit ? await deps.pacer.acquire(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit], { page: listingPage(args.input) }) : undefined;
+      // The service may have stopped answering while this call waited for its turn.
+      if (!deps.health.isAnswering(scope)) {
+        permit?.done('failed');
+        deps.health.check(scope, operation);
+      }
+      try {
+        const out = await next(args);
+        permit?.done('ok');
+        deps.health.answered(scope);
+        return out;
+      } catch (err) {
+        const { kind } = classifyAwsError(err);
+        permit?.done(kind === 'throttled' ? 'throttled' : 'failed');
+        if (kind === 'timeout') deps.health.timedOut(scope);
+        else if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined) deps.health.answered(scope);
+        // The scope is slowed already: waiting for its next token is the backoff.
+        if (kind === 'throttled' && permit && attempt < PACED_ATTEMPTS && resendable(args.request)) continue;
+        throw err;
+      }
     }
   };
 }

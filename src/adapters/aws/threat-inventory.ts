@@ -4,7 +4,13 @@
  * and CloudTrail's vocabulary is translated here and nowhere else (Custodian #10471).
  *
  * LookupEvents allows 2 requests per second per account and region; the pacing every client carries
- * (pacing.ts, rate-limits.ts) keeps concurrent checks under it.
+ * (pacing.ts, rate-limits.ts) keeps concurrent checks under it. Independent reads are asked for at
+ * once (every lookup of a region's history, the next page of findings while the last is fetched), so
+ * the pacer, not the order of awaits, sets the pace.
+ *
+ * One instance serves one run (inventory-all.ts builds it per run): it remembers which region each
+ * trail's bucket is read from, and reads each bucket once per account, whichever regions ask; its
+ * public access block is read once with the account's own bucket settings (PublicAccessBlocks).
  */
 import {
   DescribeTrailsCommand,
@@ -25,7 +31,7 @@ import {
   type GetDetectorResponse,
   type Resource as SdkResource,
 } from '@aws-sdk/client-guardduty';
-import { GetBucketAclCommand, GetBucketPolicyStatusCommand, GetPublicAccessBlockCommand } from '@aws-sdk/client-s3';
+import { GetBucketAclCommand, GetBucketPolicyStatusCommand } from '@aws-sdk/client-s3';
 import { fetched, notFetched, type Fetched } from '../../checks/resources.js';
 import type {
   CloudTrailTrail,
@@ -43,6 +49,7 @@ import type {
 import type { AccountConfig } from '../../config/schema.js';
 import type { AwsClients } from './clients.js';
 import { awsCall, classifyAwsError, toExternalError } from './errors.js';
+import { PublicAccessBlocks } from './inventory.js';
 
 type AwsThreatPort = Omit<ThreatInventoryPort, 'vaultServer'>;
 
@@ -64,7 +71,6 @@ const LOOKUP_PAGE = 50;
  * per name. In a long window the fallback bounds the cost to the budget plus one call per name.
  */
 const SOURCE_PAGE_BUDGET = 1;
-
 /** GuardDuty's legacy data-source switches, as the feature names the checks use. */
 function legacyFeatures(sources: DataSourceConfigurationsResult | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -200,7 +206,15 @@ function ownerOf(arn: string | undefined, fallback: string): string {
 }
 
 export class AwsThreatInventory implements AwsThreatPort {
-  constructor(private readonly clients: AwsClients) {}
+  /** `account|bucket` -> the home region of a trail that delivers there: where the bucket usually is. */
+  private readonly trailHomes = new Map<string, string>();
+  /** `account|bucket` -> its exposure, read once: a bucket's settings are the same from every region. */
+  private readonly bucketReads = new Map<string, Promise<Fetched<TrailBucketExposure>>>();
+
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly blocks = new PublicAccessBlocks(clients),
+  ) {}
 
   // --- GuardDuty ---
 
@@ -229,19 +243,21 @@ export class AwsThreatInventory implements AwsThreatPort {
     const client = this.clients.client('guardduty', account, region);
     const criteria = { Criterion: { 'service.archived': { Equals: ['false'] }, severity: { GreaterThanOrEqual: 4 } } };
     const sort = { AttributeName: 'severity', OrderBy: 'DESC' as const };
-    const out: GuardDutyFinding[] = [];
+    const batches: Array<Promise<GuardDutyFinding[]>> = [];
     await awsCall({ service: 'guardduty', operation: 'ListFindings', account: account.id, region }, async () => {
       for await (const page of paginateListFindings({ client, pageSize: GUARDDUTY_PAGE }, { DetectorId: detectorId, FindingCriteria: criteria, SortCriteria: sort })) {
         const ids = page.FindingIds ?? [];
         if (ids.length === 0) continue;
-        // A page holds at most 50 ids, which is what one GetFindings takes.
-        const found = await awsCall({ service: 'guardduty', operation: 'GetFindings', account: account.id, region }, () =>
+        // A page holds at most 50 ids, which is what one GetFindings takes; it is read while the next page is listed.
+        const batch = awsCall({ service: 'guardduty', operation: 'GetFindings', account: account.id, region }, () =>
           client.send(new GetFindingsCommand({ DetectorId: detectorId, FindingIds: ids, SortCriteria: sort })),
-        );
-        for (const f of found.Findings ?? []) if (!f.Service?.Archived) out.push(toFinding(f, account, region, detectorId));
+        ).then((found) => (found.Findings ?? []).filter((f) => !f.Service?.Archived).map((f) => toFinding(f, account, region, detectorId)));
+        // Settled at the end; a rejection must not go unhandled meanwhile.
+        batch.catch(() => undefined);
+        batches.push(batch);
       }
     });
-    return out;
+    return (await Promise.all(batches)).flat();
   }
 
   // --- CloudTrail trails ---
@@ -253,6 +269,7 @@ export class AwsThreatInventory implements AwsThreatPort {
     const trails: CloudTrailTrail[] = [];
     for (const t of described.trailList ?? []) {
       const arn = t.TrailARN ?? '';
+      if (t.S3BucketName && t.HomeRegion) this.trailHomes.set(`${account.id}|${t.S3BucketName}`, t.HomeRegion);
       // Shadow trails (another region's or account's) are reachable by ARN only.
       const status = await this._read(where, 'GetTrailStatus', async () => {
         const s = await client.send(new GetTrailStatusCommand({ Name: arn }));
@@ -313,34 +330,39 @@ export class AwsThreatInventory implements AwsThreatPort {
   }
 
   async cloudTrailBucket(account: AccountConfig, region: string, bucket: string): Promise<Fetched<TrailBucketExposure>> {
+    const key = `${account.id}|${bucket}`;
+    let read = this.bucketReads.get(key);
+    if (!read) {
+      // From the trail's home region the bucket answers at once; elsewhere S3 would redirect every call.
+      read = this._bucketExposure(account, this.trailHomes.get(key) ?? region, bucket);
+      this.bucketReads.set(key, read);
+    }
+    return read;
+  }
+
+  private async _bucketExposure(account: AccountConfig, region: string, bucket: string): Promise<Fetched<TrailBucketExposure>> {
     const client = this.clients.client('s3', account, region);
     const where = { service: 's3', account: account.id, region };
     const missing = (err: unknown, code: string) => classifyAwsError(err).code === code;
     try {
-      const block = await client.send(new GetPublicAccessBlockCommand({ Bucket: bucket })).then(
-        (r) => r.PublicAccessBlockConfiguration ?? null,
-        (err: unknown) => {
-          if (missing(err, 'NoSuchPublicAccessBlockConfiguration')) return null;
-          throw toExternalError(err, { ...where, operation: 'GetPublicAccessBlock' });
-        },
-      );
-      const policyIsPublic = await client.send(new GetBucketPolicyStatusCommand({ Bucket: bucket })).then(
-        (r) => r.PolicyStatus?.IsPublic ?? false,
-        (err: unknown) => {
-          if (missing(err, 'NoSuchBucketPolicy')) return false;
-          throw toExternalError(err, { ...where, operation: 'GetBucketPolicyStatus' });
-        },
-      );
-      const acl = await awsCall({ ...where, operation: 'GetBucketAcl' }, () => client.send(new GetBucketAclCommand({ Bucket: bucket })));
+      const [block, policyIsPublic, acl] = await Promise.all([
+        this.blocks.read(account, region, bucket),
+        client.send(new GetBucketPolicyStatusCommand({ Bucket: bucket })).then(
+          (r) => r.PolicyStatus?.IsPublic ?? false,
+          (err: unknown) => {
+            if (missing(err, 'NoSuchBucketPolicy')) return false;
+            throw toExternalError(err, { ...where, operation: 'GetBucketPolicyStatus' });
+          },
+        ),
+        awsCall({ ...where, operation: 'GetBucketAcl' }, () => client.send(new GetBucketAclCommand({ Bucket: bucket }))),
+      ]);
       const publicAclGrants = (acl.Grants ?? []).flatMap((g) => {
         const group = /\/global\/(AllUsers|AuthenticatedUsers)$/.exec(g.Grantee?.URI ?? '')?.[1];
         return group ? [`${group}:${g.Permission ?? '?'}`] : [];
       });
       return fetched({
         bucket,
-        publicAccessBlock: block
-          ? { blockPublicAcls: block.BlockPublicAcls ?? false, ignorePublicAcls: block.IgnorePublicAcls ?? false, blockPublicPolicy: block.BlockPublicPolicy ?? false, restrictPublicBuckets: block.RestrictPublicBuckets ?? false }
-          : null,
+        publicAccessBlock: block,
         policyIsPublic,
         publicAclGrants,
       });
@@ -354,9 +376,8 @@ export class AwsThreatInventory implements AwsThreatPort {
   async cloudTrailEvents(account: AccountConfig, region: string, query: EventQuery): Promise<TrailEvent[]> {
     const client = this.clients.client('cloudtrail', account, region);
     const seen = new Map<string, TrailEvent>();
-    for (const lookup of query.lookups) {
-      for (const event of await this._lookup(client, account, region, lookup, query)) if (!seen.has(event.id)) seen.set(event.id, event);
-    }
+    const found = await Promise.all(query.lookups.map((lookup) => this._lookup(client, account, region, lookup, query)));
+    for (const events of found) for (const event of events) if (!seen.has(event.id)) seen.set(event.id, event);
     return [...seen.values()].sort((a, b) => b.time.getTime() - a.time.getTime());
   }
 
@@ -370,7 +391,7 @@ export class AwsThreatInventory implements AwsThreatPort {
     if (budget.complete) return found;
     // The source has more than the budget: read the rest of the window one event name at a time.
     // Pages come newest first, so everything after the oldest event seen has been read.
-    for (const name of lookup.names) found.push(...(await pages('EventName', name, budget.oldest)).events);
+    for (const rest of await Promise.all(lookup.names.map((name) => pages('EventName', name, budget.oldest)))) found.push(...rest.events);
     return found;
   }
 

@@ -27,6 +27,8 @@ export interface EstateSandboxOptions {
   tlsPort?: number;
   stateDir?: string;
   seed?: number;
+  /** The limiter's clock (milliseconds, never going back); tests freeze it so buckets do not refill. */
+  nowMs?: () => number;
 }
 
 /**
@@ -66,7 +68,7 @@ export interface EstateSandbox {
 export async function startEstateSandbox(options: EstateSandboxOptions): Promise<EstateSandbox> {
   const estate = generateEstate({ profile: options.profile, seed: options.seed });
   const model = minimumCalls(estate.facts);
-  const limiter = new EstateLimiter({ timeCompression: options.timeCompression, seed: options.seed });
+  const limiter = new EstateLimiter({ timeCompression: options.timeCompression, seed: options.seed, nowMs: options.nowMs });
   const bound = (inFlight = DEFAULT_IN_FLIGHT) => lowerBound(model, { timeCompression: options.timeCompression, inFlight });
   const report = (inFlight?: number): EstateReport => estateReport(estate, model, limiter, bound(inFlight));
   const view: Emulator = {
@@ -79,7 +81,7 @@ export async function startEstateSandbox(options: EstateSandboxOptions): Promise
       },
     },
   };
-  const sandbox = await startSandbox({ scenario: estate.scenario, host: options.host, port: options.port ?? 0, tlsPort: options.tlsPort ?? 0, stateDir: options.stateDir, extraEmulators: [view] });
+  const sandbox = await startSandbox({ scenario: estate.scenario, host: options.host, port: options.port ?? 0, tlsPort: options.tlsPort, stateDir: options.stateDir, extraEmulators: [view] });
   sandbox.world.faults.setLimiter(limiter);
   return {
     sandbox,
