@@ -125,8 +125,10 @@ async function untilDone(runId: string, deps: CheckRunDeps, leases: UnitLeases, 
 /**
  * Claims and evaluates units (of one run, or of any) until none is left to claim, `unitsInFlight` at
  * once. Returns how many it worked. A unit that fails as a whole is given back for another try.
+ * `deps` may be a factory, asked once per claimed unit: a replica's worker reads each unit through a
+ * fresh inventory, so nothing read for one run is reused in a later one.
  */
-export async function workUnits(leases: UnitLeases, deps: CheckRunDeps, options: Pick<DistributedOptions, 'unitsInFlight' | 'onProgress' | 'onUnitError' | 'signal'> & { runId?: string }): Promise<number> {
+export async function workUnits(leases: UnitLeases, deps: CheckRunDeps | (() => Promise<CheckRunDeps>), options: Pick<DistributedOptions, 'unitsInFlight' | 'onProgress' | 'onUnitError' | 'signal'> & { runId?: string }): Promise<number> {
   const running = new Set<Promise<void>>();
   let worked = 0;
   for (;;) {
@@ -135,7 +137,8 @@ export async function workUnits(leases: UnitLeases, deps: CheckRunDeps, options:
       const lease = await leases.claimNext(options.runId, () => (lost.value = true));
       if (!lease) break;
       worked += 1;
-      const work: Promise<void> = workUnit(lease, deps, leases, () => !lost.value, options.onProgress)
+      const work: Promise<void> = (typeof deps === 'function' ? deps() : Promise.resolve(deps))
+        .then((unitDeps) => workUnit(lease, unitDeps, leases, () => !lost.value, options.onProgress))
         .catch(async (err: unknown) => {
           options.onUnitError?.(lease.key, err);
           if (!lost.value) await leases.release(lease.key, 'failed', true).catch(() => undefined);

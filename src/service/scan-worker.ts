@@ -56,14 +56,11 @@ export class ScanWorker {
   poke(): Promise<void> {
     if (this.pass || this.abort.signal.aborted || !this.replica.canClaim()) return this.pass ?? Promise.resolve();
     const leases = replicaUnitLeases(this.replica);
-    this.pass = this.deps()
-      .then((deps) =>
-        workUnits(leases, deps, {
-          unitsInFlight: this.options.unitsInFlight,
-          signal: this.abort.signal,
-          onUnitError: (key, err) => this.options.log.error({ unit: key, error: redact(err instanceof Error ? err.message : String(err)) }, 'a scan unit failed; it is given back for another replica'),
-        }),
-      )
+    this.pass = workUnits(leases, this.deps, {
+      unitsInFlight: this.options.unitsInFlight,
+      signal: this.abort.signal,
+      onUnitError: (key, err) => this.options.log.error({ unit: key, error: redact(err instanceof Error ? err.message : String(err)) }, 'a scan unit failed; it is given back for another replica'),
+    })
       .then((worked) => {
         if (worked > 0) this.options.log.info({ replica: this.replica.id, units: worked }, 'worked scan units offered by the cluster');
       })
