@@ -11,6 +11,7 @@
  * batches (one check in one account-region) the first replica already stored are not written twice.
  */
 import type { AccountConfig } from '../config/schema.js';
+import { redact } from '../core/redact.js';
 import type { Lease, LeaseItem } from '../store/cluster-types.js';
 import type { CheckDefinition } from './definitions.js';
 import { sinceKey, type UnitProgress } from './engine.js';
@@ -18,6 +19,9 @@ import { evaluateInto, failCheckRun, finishCheckRun, RunTally, startCheckRun, ty
 import { subjectKind } from './subjects.js';
 
 export const SCAN_UNIT = 'scan-unit';
+
+/** A unit that failed as a whole this many times (the store threw) is given up, and the run fails naming it. */
+export const UNIT_ATTEMPTS = 3;
 
 /** What a replica needs to evaluate one account of a run; no secret (the external id comes from its own config). */
 export interface ScanUnitDetail {
@@ -42,8 +46,8 @@ export interface UnitLeases {
   claimNext(runId: string | undefined, onLost: () => void): Promise<Lease | undefined>;
   /** Gives a unit back as done (`reopen` false) or for another replica to take (`reopen` true). */
   release(key: string, outcome: string, reopen: boolean, detail?: Record<string, unknown>): Promise<void>;
-  /** The run's units that are not done yet. */
-  pending(runId: string): Promise<Lease[]>;
+  /** Every unit of the run, done or not. */
+  units(runId: string): Promise<Lease[]>;
   /** Whether the replica that offered a unit still runs (same incarnation, heartbeat not expired). */
   alive(coordinator: ScanUnitDetail['coordinator']): Promise<boolean>;
 }
@@ -117,14 +121,23 @@ async function untilDone(runId: string, deps: CheckRunDeps, leases: UnitLeases, 
   for (;;) {
     options.signal?.throwIfAborted();
     await workUnits(leases, deps, { ...options, runId });
-    if ((await leases.pending(runId)).length === 0) return;
+    const units = await leases.units(runId);
+    if (units.every((u) => u.status === 'done')) {
+      const failed = units.filter((u) => u.outcome === 'failed');
+      if (failed.length > 0) {
+        const which = failed.map((u) => `account ${(u.detail as unknown as ScanUnitDetail).account.id} (${String(u.detail['error'] ?? 'no reason recorded')})`);
+        throw new Error(`the units of ${which.join(', ')} failed ${UNIT_ATTEMPTS} times and were given up`);
+      }
+      return;
+    }
     await options.sleep(options.pollMs, options.signal);
   }
 }
 
 /**
  * Claims and evaluates units (of one run, or of any) until none is left to claim, `unitsInFlight` at
- * once. Returns how many it worked. A unit that fails as a whole is given back for another try.
+ * once. Returns how many it worked. A unit that fails as a whole is given back for another try, up to
+ * UNIT_ATTEMPTS claims.
  * `deps` may be a factory, asked once per claimed unit: a replica's worker reads each unit through a
  * fresh inventory, so nothing read for one run is reused in a later one.
  */
@@ -141,7 +154,10 @@ export async function workUnits(leases: UnitLeases, deps: CheckRunDeps | (() => 
         .then((unitDeps) => workUnit(lease, unitDeps, leases, () => !lost.value, options.onProgress))
         .catch(async (err: unknown) => {
           options.onUnitError?.(lease.key, err);
-          if (!lost.value) await leases.release(lease.key, 'failed', true).catch(() => undefined);
+          if (lost.value) return;
+          // Given back for another try, unless it has failed as often as it may: then the run fails with it.
+          const giveUp = lease.claims >= UNIT_ATTEMPTS;
+          await leases.release(lease.key, 'failed', !giveUp, { error: redact(err instanceof Error ? err.message : String(err)) }).catch(() => undefined);
         })
         .finally(() => running.delete(work));
       running.add(work);

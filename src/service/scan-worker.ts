@@ -25,10 +25,7 @@ export function replicaUnitLeases(replica: Replica): UnitLeases {
     release: async (key, outcome, reopen, detail) => {
       await replica.release(key, { outcome, reopen, ...(detail ? { detail } : {}) });
     },
-    pending: async (runId) => {
-      const leases = await must('look at the run', replica.read((store) => store.listLeases({ kind: SCAN_UNIT, subject: runId, limit: 100_000 })));
-      return leases.filter((l) => l.status !== 'done');
-    },
+    units: (runId) => must('look at the run', replica.read((store) => store.listLeases({ kind: SCAN_UNIT, subject: runId, limit: 100_000 }))),
     alive: async (coordinator: ScanUnitDetail['coordinator']) => {
       if (coordinator.id === replica.id) return coordinator.incarnation === replica.incarnation;
       const replicas = await must('look at the replicas', replica.read((store) => store.listReplicas()));

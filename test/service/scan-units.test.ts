@@ -144,6 +144,30 @@ describe.each(clusterBackends())('a scan split over replicas on $name', (backend
     for (const node of [a, b, c]) await node.replica.leave();
   }, 90_000);
 
+  it.skipIf(backend.skip)('gives up a unit that failed three times and fails the run, naming the account', async () => {
+    const clock = new ManualClock(new Date('2026-11-24T06:30:00Z'));
+    const a = await replica('a3', clock);
+    // The store refuses every write of one account's results, as a full disk or a broken connection would.
+    const store = new Proxy(a.store, {
+      get: (target, name, receiver) =>
+        name === 'appendCheckResults'
+          ? async (results: Array<{ accountId: string }>) => {
+              if (results.some((r) => r.accountId === '333333333333')) throw new Error('disk full');
+              return target.appendCheckResults(results as Parameters<Store['appendCheckResults']>[0]);
+            }
+          : (Reflect.get(target, name, receiver) as unknown),
+    });
+
+    const run = runChecksAcrossReplicas({ trigger: 'schedule', actor: 'schedule:checks' }, { ...a.deps, store }, a.leases, OPTIONS);
+
+    await expect(run).rejects.toThrow(/account 333333333333 \(disk full\) failed 3 times and were given up/);
+    const [checkRun] = await a.store.listRuns({ kind: 'check', limit: 1 });
+    expect(checkRun?.status).toBe('error');
+    const units = (await a.store.cluster?.listLeases({ kind: SCAN_UNIT, subject: checkRun?.id })) ?? [];
+    expect(units.filter((u) => u.outcome === 'failed').map((u) => [u.key.split(':').pop(), u.claims, u.status])).toEqual([['333333333333', 3, 'done']]);
+    await a.replica.leave();
+  }, 90_000);
+
   it.skipIf(backend.skip)('takes over the unit of a replica that stopped heartbeating, keeping what it stored and writing nothing twice', async () => {
     const clock = new ManualClock(new Date('2026-11-24T05:30:00Z'));
     const [a, b] = [await replica('a2', clock), await replica('b2', clock)];
