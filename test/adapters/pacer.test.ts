@@ -314,4 +314,39 @@ describe('Pacer', () => {
 
     expect(live).toBe(0);
   });
+  it('lets in to be built only as many calls as the scope can send in aheadMs, later pages first, and takes room back from calls that fail before their turn', async () => {
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ maxInFlight: 64, clock, jitterMs: 0, aheadMs: 1000 });
+    // 2 a second with a burst of 1: room for 1 + 2 = 3 calls built ahead.
+    const limit = { ratePerSecond: 2, burst: 1 };
+    const built: string[] = [];
+    const sent: Array<[string, number]> = [];
+    const call = async (name: string, page?: 'first' | 'next', failsBeforeTurn = false) => {
+      const admission = await pacer.admit('s', limit, { page });
+      built.push(name);
+      if (failsBeforeTurn) return admission();
+      const permit = await pacer.acquire('s', limit, { page, admission });
+      sent.push([name, clock.now()]);
+      permit.done('ok');
+    };
+    for (const name of ['a', 'b', 'c', 'd', 'e']) void call(name);
+    void call('broken', undefined, true);
+    void call('page-2', 'next');
+    await clock.advanceTo(0);
+
+    // a went at once and gave its room to the later page.
+    expect(built).toEqual(['a', 'b', 'c', 'page-2']);
+
+    await clock.advanceTo(10_000);
+
+    expect(built).toEqual(['a', 'b', 'c', 'page-2', 'd', 'e', 'broken']);
+    expect(sent).toEqual([
+      ['a', 0],
+      ['page-2', 500],
+      ['b', 1000],
+      ['c', 1500],
+      ['d', 2000],
+      ['e', 2500],
+    ]);
+  });
 });

@@ -11,7 +11,9 @@ import { DescribeTrailsCommand, LookupEventsCommand } from '@aws-sdk/client-clou
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, type AwsSettings } from '../../src/adapters/aws/clients.js';
 import { awsCall } from '../../src/adapters/aws/errors.js';
-import { PACING_MIDDLEWARE_NAME } from '../../src/adapters/aws/pacing.js';
+import { Pacer, systemPacerClock } from '../../src/adapters/aws/pacer.js';
+import { PACING_MIDDLEWARE_NAME, pacingMiddleware, ScopeHealth } from '../../src/adapters/aws/pacing.js';
+import { DEFAULT_RATE_LIMITS } from '../../src/adapters/aws/rate-limits.js';
 import type { AccountConfig } from '../../src/config/schema.js';
 import { externalFailure } from '../helpers/errors.js';
 import { startTestSandbox, TEST_KEY, type TestSandbox, useSandboxEnv } from '../helpers/sandbox.js';
@@ -105,7 +107,7 @@ describe('the pacing middleware', () => {
     expect(stats?.limit).toEqual({ ratePerSecond: 3, burst: 7 });
   });
 
-  it('runs after signing, so every attempt, retries included, goes through the pacer', () => {
+  it('runs after retries and before signing, so every attempt goes through the pacer and is signed when it leaves', () => {
     const clients = new AwsClients(SETTINGS);
 
     const names = clients.client('ec2', PRODUCTION, 'us-east-1').middlewareStack.identify();
@@ -113,8 +115,33 @@ describe('the pacing middleware', () => {
 
     const at = (name: string) => names.findIndex((n) => n.startsWith(`${name} `));
     expect(at('retryMiddleware')).toBeGreaterThanOrEqual(0);
-    expect(at('retryMiddleware')).toBeLessThan(at('httpSigningMiddleware'));
-    expect(at('httpSigningMiddleware')).toBeLessThan(at(PACING_MIDDLEWARE_NAME));
+    expect(at('retryMiddleware')).toBeLessThan(at(PACING_MIDDLEWARE_NAME));
+    expect(at(PACING_MIDDLEWARE_NAME)).toBeLessThan(at('httpSigningMiddleware'));
+  });
+
+  it('resolves credentials again after the wait when they would expire within a minute, and keeps good ones', async () => {
+    const pacer = new Pacer({ maxInFlight: 1 });
+    const deps = { pacer, limits: DEFAULT_RATE_LIMITS, health: new ScopeHealth({ clock: systemPacerClock, requestTimeoutMs: 1000 }) };
+    const fresh = { accessKeyId: 'AKIAFRESH', secretAccessKey: 'x', expiration: new Date(Date.now() + 3_600_000) };
+    let resolved = 0;
+    const credentials = async () => {
+      resolved += 1;
+      return fresh;
+    };
+    const signedWith: string[] = [];
+    const next = async (args: { input: object; request: unknown }) => ({ output: args.input as never, response: {} });
+    const call = async (expiresInMs: number) => {
+      const context = { commandName: 'DescribeVolumesCommand', __smithy_context: { selectedHttpAuthScheme: { identity: { accessKeyId: 'AKIAOLD', secretAccessKey: 'x', expiration: new Date(Date.now() + expiresInMs) } } } };
+      const handler = pacingMiddleware(deps, { service: 'ec2', account: '222222222222', region: 'us-east-1' }, credentials)(next as never, context as never);
+      await handler({ input: {}, request: undefined } as never);
+      signedWith.push((context.__smithy_context.selectedHttpAuthScheme.identity as { accessKeyId: string }).accessKeyId);
+    };
+
+    await call(30_000);
+    await call(30 * 60_000);
+
+    expect(signedWith).toEqual(['AKIAFRESH', 'AKIAOLD']);
+    expect(resolved).toBe(1);
   });
 
   it('answers throttling by slowing the scope, and the SDK retries carry every call through', async () => {
@@ -169,7 +196,10 @@ describe('the pacing middleware', () => {
       awsCall({ service: 'rds', operation: 'DescribeDBInstances', account: LOCKED.id, region: 'us-east-1' }, () => clients.client('rds', LOCKED, 'us-east-1').send(new DescribeDBInstancesCommand({}))),
     );
     const total = (await calls({ operation: 'AssumeRole' })) - before;
-    const lockedScopes = clients.pacer.scopes().filter((s) => s.includes(LOCKED.id));
+    const lockedGrants = clients.pacer
+      .scopes()
+      .filter((s) => s.includes(LOCKED.id))
+      .map((s) => clients.pacer.stats(s)?.granted);
     clients.destroy();
 
     expect(afterProduction).toBe(1);
@@ -178,6 +208,6 @@ describe('the pacing middleware', () => {
     expect(again.message).toBe(refused.message);
     expect(total).toBe(2);
     // A refused role never took a slot or a token.
-    expect(lockedScopes).toEqual([]);
+    expect(lockedGrants.every((granted) => granted === 0)).toBe(true);
   });
 });

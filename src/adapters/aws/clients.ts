@@ -3,8 +3,8 @@
  * from the standard chain (AWS_PROFILE included) and AssumeRole into each account. Endpoints come from
  * the SDK's own overrides (AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>), so the same binary talks to
  * AWS or to any endpoint that speaks its protocols. Every client carries the pacing middleware
- * (pacing.ts): one pacer per rate-limit scope, a global cap on calls in flight, and no more calls to a
- * service that stopped answering in an account and region.
+ * (pacing.ts): calls built only shortly before their turn, one pacer per rate-limit scope, a global cap
+ * on calls in flight, and no more calls to a service that stopped answering in an account and region.
  */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -21,7 +21,14 @@ import type { AccountConfig, VigilConfig } from '../../config/schema.js';
 import type { ExternalServiceError } from '../../core/errors.js';
 import { toExternalError } from './errors.js';
 import { Pacer, systemPacerClock, type PacerClock } from './pacer.js';
-import { PACING_MIDDLEWARE_OPTIONS, pacingMiddleware, ScopeHealth, type PacingDeps } from './pacing.js';
+import {
+  ADMISSION_MIDDLEWARE_OPTIONS,
+  admissionMiddleware,
+  PACING_MIDDLEWARE_OPTIONS,
+  pacingMiddleware,
+  ScopeHealth,
+  type PacingDeps,
+} from './pacing.js';
 import { rateLimits } from './rate-limits.js';
 
 export type AwsSettings = VigilConfig['aws'];
@@ -74,12 +81,17 @@ export class AwsClients {
     this.health = new ScopeHealth({ clock: this.clock, requestTimeoutMs: settings.requestTimeoutMs });
     this.pacing = { pacer: this.pacer, limits: rateLimits(settings.rateLimits), health: this.health };
     // Without throwOnRequestTimeout the handler only logs a warning when requestTimeout passes and
-    // keeps waiting: one hanging region would stall a whole scan.
+    // keeps waiting: one hanging region would stall a whole scan. A call the pacer let through must
+    // leave at once: the agent's default of 50 sockets per host would queue some of the calls in
+    // flight (every call goes to one host behind a proxy or a VPC endpoint) and send them in a burst.
+    const maxSockets = settings.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.handler = new NodeHttpHandler({
       connectionTimeout: settings.connectTimeoutMs,
       requestTimeout: settings.requestTimeoutMs,
       socketTimeout: settings.requestTimeoutMs,
       throwOnRequestTimeout: true,
+      httpAgent: { maxSockets },
+      httpsAgent: { maxSockets },
     });
     this.base = fromNodeProviderChain(settings.profile ? { profile: settings.profile } : {});
   }
@@ -92,15 +104,18 @@ export class AwsClients {
     let client = this.clients.get(key) as ClientOf<S> | undefined;
     if (!client) {
       const Client = CLIENTS[service] as unknown as new (config: Record<string, unknown>) => ClientOf<S>;
+      const credentials = this.credentialsFor(account);
       client = new Client({
         region: effectiveRegion,
-        credentials: this.credentialsFor(account),
+        credentials,
         maxAttempts: this.settings.maxAttempts,
         requestHandler: this.handler,
         ...(service === 's3' ? { forcePathStyle: this.forcePathStyle(), followRegionRedirects: true } : {}),
       });
       const stack = (client as unknown as { middlewareStack: MiddlewareStack<object, object> }).middlewareStack;
-      stack.addRelativeTo(pacingMiddleware(this.pacing, { service, account: account?.id, region: effectiveRegion }), PACING_MIDDLEWARE_OPTIONS);
+      const scope = { service, account: account?.id, region: effectiveRegion };
+      stack.add(admissionMiddleware(this.pacing, scope), ADMISSION_MIDDLEWARE_OPTIONS);
+      stack.addRelativeTo(pacingMiddleware(this.pacing, scope, credentials), PACING_MIDDLEWARE_OPTIONS);
       this.clients.set(key, client);
     }
     return client;

@@ -23,6 +23,12 @@
  * time to spare. Tokens do not lower that claim: a scope with a long queue needs many slots whether or
  * not its bucket is full. Equal claims take turns.
  *
+ * A call is built (serialized, its endpoint resolved, signed) only shortly before its turn: `admit`
+ * lets a scope have as many calls built and waiting as it can send in `aheadMs` (its burst, then its
+ * rate), links first, and the rest wait unbuilt. Building costs CPU; at the start of a large scan,
+ * thousands of calls queued behind slow scopes (twenty lookups per region at 2 a second) would
+ * otherwise be built before the first call of a scope that could go at once.
+ *
  * Calls reach AWS a little early or late (event loops, the network), so the pacer leaves `jitterMs`
  * of slack in AWS's bucket: a few tokens of the burst where the burst allows, a longer interval where
  * it does not (LookupEvents' burst of one).
@@ -71,9 +77,14 @@ export interface PacerOptions {
   recurringWithinCalls?: number;
   /** How early a call may reach AWS relative to when it was let through, in milliseconds. */
   jitterMs?: number;
+  /** How far ahead of its turn a call is let in to be built, in milliseconds of its scope's pace. */
+  aheadMs?: number;
 }
 
 export const DEFAULT_JITTER_MS = 10;
+export const DEFAULT_AHEAD_MS = 250;
+/** A scope may always have this many calls built ahead, however slow it is. */
+const MIN_AHEAD = 2;
 
 /** One granted call: report how it ended, exactly once. */
 export interface Permit {
@@ -107,6 +118,12 @@ interface Bucket {
   /** Links of chains (pages of listings) go before the other waiting calls; each queue in order. */
   chainQueue: Waiter[];
   queue: Waiter[];
+  /** Calls let in to be built and not yet granted, and how many may be. */
+  admitted: number;
+  ahead: number;
+  /** Calls waiting to be let in, links first. */
+  admitLinks: Array<() => void>;
+  admitQueue: Array<() => void>;
   /** Throttles of calls granted up to this one were answered already: ignore them. */
   answeredUpTo: number;
   /** `granted` when the last throttle was answered, if one was. */
@@ -138,6 +155,7 @@ export class Pacer {
   private readonly recoveryCalls: number;
   private readonly recurringWithinCalls: number;
   private readonly jitterSeconds: number;
+  private readonly aheadSeconds: number;
 
   constructor(options: PacerOptions) {
     if (!(Number.isInteger(options.maxInFlight) && options.maxInFlight >= 1)) throw new Error(`maxInFlight must be a whole number of at least 1, got ${options.maxInFlight}`);
@@ -148,24 +166,62 @@ export class Pacer {
     this.recoveryCalls = options.recoveryCalls ?? 50;
     this.recurringWithinCalls = options.recurringWithinCalls ?? 50;
     this.jitterSeconds = (options.jitterMs ?? DEFAULT_JITTER_MS) / 1000;
+    this.aheadSeconds = (options.aheadMs ?? DEFAULT_AHEAD_MS) / 1000;
+  }
+
+  /**
+   * Waits until the scope has room for one more call built ahead of its turn (see the top of this
+   * file); returns the function that gives the room back, which `acquire` with the same `admission`
+   * calls when the call is let through. Calling it again does nothing.
+   */
+  async admit(scope: string, limit: RateLimit, options: { page?: 'first' | 'next' } = {}): Promise<() => void> {
+    const b = this.bucketOf(scope, limit);
+    if (b.admitted < b.ahead) b.admitted += 1;
+    else {
+      // The room is handed over by the call that gives it back.
+      await new Promise<void>((enter) => {
+        if (options.page === 'next') b.admitLinks.push(enter);
+        else b.admitQueue.push(enter);
+      });
+    }
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const next = b.admitLinks.shift() ?? b.admitQueue.shift();
+      if (next) next();
+      else b.admitted -= 1;
+    };
+  }
+
+  private bucketOf(scope: string, limit: RateLimit): Bucket {
+    if (!(limit.ratePerSecond > 0) || !(limit.burst >= 1)) throw new Error(`rate limit of ${scope} must have a positive rate and a burst of at least 1`);
+    let bucket = this.buckets.get(scope);
+    if (!bucket) {
+      const ahead = Math.max(MIN_AHEAD, Math.ceil(limit.burst + limit.ratePerSecond * this.aheadSeconds));
+      bucket = { scope, limit, rate: limit.ratePerSecond, capacity: 1, refillPerMs: 0, tokens: 0, updatedAt: this.clock.now(), chainQueue: [], queue: [], admitted: 0, ahead, admitLinks: [], admitQueue: [], answeredUpTo: 0, granted: 0, throttled: 0 };
+      this.reshape(bucket);
+      bucket.tokens = bucket.capacity;
+      this.buckets.set(scope, bucket);
+    }
+    return bucket;
   }
 
   /**
    * Waits for a token of `scope` and a free slot; the first call of a scope sets its limit. `page` says
    * the call is a page of a listing, its first or a later one: a link of a chain, which goes first.
+   * `admission`, from `admit`, is given back when the call is let through.
    */
-  acquire(scope: string, limit: RateLimit, options: { page?: 'first' | 'next' } = {}): Promise<Permit> {
-    if (!(limit.ratePerSecond > 0) || !(limit.burst >= 1)) throw new Error(`rate limit of ${scope} must have a positive rate and a burst of at least 1`);
-    let bucket = this.buckets.get(scope);
-    if (!bucket) {
-      bucket = { scope, limit, rate: limit.ratePerSecond, capacity: 1, refillPerMs: 0, tokens: 0, updatedAt: this.clock.now(), chainQueue: [], queue: [], answeredUpTo: 0, granted: 0, throttled: 0 };
-      this.reshape(bucket);
-      bucket.tokens = bucket.capacity;
-      this.buckets.set(scope, bucket);
-    }
-    const target = bucket;
+  acquire(scope: string, limit: RateLimit, options: { page?: 'first' | 'next'; admission?: () => void } = {}): Promise<Permit> {
+    const target = this.bucketOf(scope, limit);
     const link = options.page === 'next' || (options.page === 'first' && target.limit.burst > 1);
-    return new Promise<Permit>((grant) => {
+    return new Promise<Permit>((resolve) => {
+      const grant: Waiter = options.admission
+        ? (permit) => {
+            options.admission?.();
+            resolve(permit);
+          }
+        : resolve;
       if (waiting(target) === 0) this.ready.push(target);
       if (link) target.chainQueue.push(grant);
       else target.queue.push(grant);

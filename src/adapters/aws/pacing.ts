@@ -1,14 +1,27 @@
 /**
  * The smithy middleware every AWS client Vigil builds carries (src/adapters/aws/clients.ts adds it),
- * so no adapter has to remember to pace its calls. It sits after the SDK's retry and signing
- * middleware: every attempt, retries included, waits for its scope's token and a free slot. A
+ * so no adapter has to remember to pace its calls. It sits after the SDK's retry middleware and before
+ * signing: every attempt, retries included, waits for its scope's token and a free slot, and is signed
+ * when it leaves, not when it joined the queue. A call may wait minutes behind a scope's rate (20,000
+ * snapshots at 12 a second), and AWS refuses a signature more than 15 minutes old; the credentials
+ * were resolved before the wait (AssumeRole never holds a slot) and are resolved again after it when
+ * they expire within a minute. A
  * throttled answer slows that scope and the call is sent again when the scope's next token comes:
  * the pacer's wait is the backoff, so a throttle costs one token interval rather than the SDK's
  * backoff (half a second and more) and never drains the SDK's retry budget. Only a call throttled
  * again and again goes back to the SDK's own retries. It also stops asking a service that has stopped
  * answering in an account and region, so one hung region costs two request timeouts, not one per call.
  */
-import type { FinalizeRequestMiddleware, RelativeMiddlewareOptions } from '@smithy/types';
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  FinalizeRequestMiddleware,
+  HandlerExecutionContext,
+  AbsoluteLocation,
+  InitializeHandlerOptions,
+  InitializeMiddleware,
+  RelativeMiddlewareOptions,
+} from '@smithy/types';
 import { ExternalServiceError } from '../../core/errors.js';
 import type { RateLimitScope } from '../../config/schema.js';
 import { classifyAwsError } from './errors.js';
@@ -30,14 +43,46 @@ export interface PacingDeps {
 }
 
 export const PACING_MIDDLEWARE_NAME = 'vigilPacing';
+export const ADMISSION_MIDDLEWARE_NAME = 'vigilAdmission';
 
-/** After signing: credentials (an AssumeRole) are resolved before a call takes a slot. */
+/**
+ * First of all, before the call is serialized, its endpoint resolved or its credentials looked up:
+ * a call is built only when its scope has room for it (Pacer.admit).
+ */
+export const ADMISSION_MIDDLEWARE_OPTIONS: InitializeHandlerOptions & AbsoluteLocation & { name: string } = {
+  name: ADMISSION_MIDDLEWARE_NAME,
+  step: 'initialize',
+  priority: 'high',
+  override: true,
+};
+
+/** The room each call was let in with, until the pacer lets it through. */
+const admissions = new WeakMap<HandlerExecutionContext, () => void>();
+
+/**
+ * Before signing (and after retries): the SDK resolves credentials, an AssumeRole perhaps, while
+ * serializing, before a call takes a slot; it is signed once it has its turn.
+ */
 export const PACING_MIDDLEWARE_OPTIONS: RelativeMiddlewareOptions & { name: string } = {
   name: PACING_MIDDLEWARE_NAME,
-  relation: 'after',
+  relation: 'before',
   toMiddleware: 'httpSigningMiddleware',
   override: true,
 };
+
+/** Credentials expiring within this long of a call's turn are resolved again before it is signed. */
+export const IDENTITY_REFRESH_MS = 60_000;
+
+/**
+ * After a wait, the call's resolved identity if it is still good for a minute, else a fresh one from
+ * the client's credentials (the SDK's own provider renews a role session before it expires).
+ */
+async function freshIdentity(context: HandlerExecutionContext, credentials: AwsCredentialIdentityProvider | undefined): Promise<void> {
+  const scheme = context.__smithy_context?.selectedHttpAuthScheme as { identity?: AwsCredentialIdentity } | undefined;
+  const expiration = scheme?.identity?.expiration;
+  if (!scheme || !credentials || !expiration || expiration.getTime() - Date.now() > IDENTITY_REFRESH_MS) return;
+  scheme.identity = await credentials();
+}
 
 export function operationOf(commandName: string | undefined): string {
   return (commandName ?? 'Unknown').replace(/Command$/, '');
@@ -64,20 +109,46 @@ function resendable(request: unknown): boolean {
   return body === undefined || body === null || typeof body === 'string' || ArrayBuffer.isView(body);
 }
 
-/** The middleware for one client. */
-export function pacingMiddleware<Input extends object, Output extends object>(deps: PacingDeps, scope: ClientScope): FinalizeRequestMiddleware<Input, Output> {
+/** The admission middleware for one client: a call waits, unbuilt, until its scope has room for it. */
+export function admissionMiddleware<Input extends object, Output extends object>(deps: PacingDeps, scope: ClientScope): InitializeMiddleware<Input, Output> {
+  return (next, context) => async (args) => {
+    const operation = operationOf(context.commandName);
+    const limit = limitScopeOf(scope.service, operation);
+    if (!limit) return next(args);
+    deps.health.check(scope, operation);
+    const release = await deps.pacer.admit(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit], { page: listingPage(args.input) });
+    admissions.set(context, release);
+    try {
+      return await next(args);
+    } finally {
+      // A call that failed before its turn (serializing, resolving credentials) gives its room back here.
+      release();
+      admissions.delete(context);
+    }
+  };
+}
+
+/** The pacing middleware for one client. */
+export function pacingMiddleware<Input extends object, Output extends object>(
+  deps: PacingDeps,
+  scope: ClientScope,
+  credentials?: AwsCredentialIdentityProvider,
+): FinalizeRequestMiddleware<Input, Output> {
   return (next, context) => async (args) => {
     const operation = operationOf(context.commandName);
     const limit = limitScopeOf(scope.service, operation);
     for (let attempt = 1; ; attempt++) {
       deps.health.check(scope, operation);
-      const permit = limit ? await deps.pacer.acquire(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit], { page: listingPage(args.input) }) : undefined;
+      const permit = limit
+        ? await deps.pacer.acquire(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit], { page: listingPage(args.input), admission: admissions.get(context) })
+        : undefined;
       // The service may have stopped answering while this call waited for its turn.
       if (!deps.health.isAnswering(scope)) {
         permit?.done('failed');
         deps.health.check(scope, operation);
       }
       try {
+        if (permit) await freshIdentity(context, credentials);
         const out = await next(args);
         permit?.done('ok');
         deps.health.answered(scope);

@@ -22,10 +22,30 @@ function tokenize(pattern: string, ignoreCase: boolean): Token[] {
   return out;
 }
 
+/**
+ * Answers already worked out, by relation, case rule and both patterns. Identities in one account share
+ * most of their policies and every one is asked the same questions (each action of each escalation
+ * path, each backup action), so the same pair recurs thousands of times in a large account. Bounded:
+ * forgotten all at once when full.
+ */
+const MEMO_LIMIT = 50_000;
+const answers = new Map<string, boolean>();
+
+function remembered(key: string, work: () => boolean): boolean {
+  const known = answers.get(key);
+  if (known !== undefined) return known;
+  const result = work();
+  if (answers.size >= MEMO_LIMIT) answers.clear();
+  answers.set(key, result);
+  return result;
+}
+
 /** Whether some string is matched by both patterns. A policy variable may be anything, so it is `*` here. */
 export function patternsOverlap(a: string, b: string, ignoreCase: boolean): boolean {
-  const x = tokenize(a.replace(VARIABLE, '*'), ignoreCase);
-  const y = tokenize(b.replace(VARIABLE, '*'), ignoreCase);
+  return remembered(`o${ignoreCase ? 'i' : 'c'}${a}\u0000${b}`, () => overlapOf(tokenize(a.replace(VARIABLE, '*'), ignoreCase), tokenize(b.replace(VARIABLE, '*'), ignoreCase)));
+}
+
+function overlapOf(x: Token[], y: Token[]): boolean {
   const memo = new Map<number, boolean>();
   const go = (i: number, j: number): boolean => {
     const key = i * (y.length + 1) + j;
@@ -52,8 +72,10 @@ export function patternsOverlap(a: string, b: string, ignoreCase: boolean): bool
  */
 export function patternContains(outer: string, inner: string, ignoreCase: boolean): boolean {
   if (outer.includes('${')) return ignoreCase ? outer.toLowerCase() === inner.toLowerCase() : outer === inner;
-  const x = tokenize(outer, ignoreCase);
-  const y = tokenize(inner.replace(VARIABLE, '*'), ignoreCase);
+  return remembered(`c${ignoreCase ? 'i' : 'c'}${outer}\u0000${inner}`, () => containmentOf(tokenize(outer, ignoreCase), tokenize(inner.replace(VARIABLE, '*'), ignoreCase)));
+}
+
+function containmentOf(x: Token[], y: Token[]): boolean {
   const memo = new Map<number, boolean>();
   const go = (i: number, j: number): boolean => {
     const key = i * (y.length + 1) + j;
