@@ -14,8 +14,8 @@
  * snapshots) goes before the units that reuse that read or need only short ones, and round-robin
  * across account-regions starts those first units everywhere before the rest.
  *
- * Accounts are taken a window at a time, and each account's reads are cached only while its units
- * run: memory follows the window, not the estate.
+ * Accounts are taken a window at a time, and each account's reads are cached, and its clients kept,
+ * only while its units run: memory follows the window, not the estate.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as delay } from 'node:timers/promises';
@@ -220,7 +220,10 @@ export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: 
       const batch = await withDeadline(evaluateUnit(check, unit, plan, deps, inventory), timeoutMs, sleep, () => timedOut(check, unit, deps, timeoutMs));
       await onBatch(batch, { checkId: check.id, accountId: unit.account?.id ?? NO_ACCOUNT, region: unit.region, results: batch.length });
     },
-    (group) => caches.delete(group),
+    (group) => {
+      caches.delete(group);
+      deps.inventory.release?.(group);
+    },
   );
 }
 

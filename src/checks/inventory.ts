@@ -17,6 +17,8 @@ export interface InventoryPort extends IamInventoryPort, ThreatInventoryPort {
   ebsSnapshots(account: AccountConfig, region: string): Promise<Snapshot[]>;
   /** Every bucket the account owns, with the region each lives in. */
   s3Buckets(account: AccountConfig): Promise<S3Bucket[]>;
+  /** Lets go of what the adapter holds for an account (its clients) once the run is done with it. */
+  release?(accountId: string): void;
 }
 
 /**

@@ -60,6 +60,22 @@ describe('AwsClients', () => {
     expect(iamEast).toBe(iamWest);
   });
 
+  it("forgets an account's clients on release, keeps the other accounts' and the shared connections, and works on after it", async () => {
+    const clients = new AwsClients(SETTINGS);
+    const before = clients.client('rds', PRODUCTION, 'us-east-1');
+    const management = clients.client('rds', MANAGEMENT, 'us-east-1');
+
+    clients.release(PRODUCTION.id);
+    const after = clients.client('rds', PRODUCTION, 'us-east-1');
+    const managementAfter = clients.client('rds', MANAGEMENT, 'us-east-1');
+    const caller = await callerIdentity(clients, PRODUCTION);
+    clients.destroy();
+
+    expect(after).not.toBe(before);
+    expect(managementAfter).toBe(management);
+    expect(caller.account).toBe(PRODUCTION.id);
+  });
+
   it('types a denied call as access_denied', async () => {
     const clients = new AwsClients(SETTINGS);
 

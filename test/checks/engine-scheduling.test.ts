@@ -160,6 +160,20 @@ describe('a region that does not answer', () => {
   });
 });
 
+describe('accounts done', () => {
+  it("have the adapter let go of what it holds for them, each once, after the account's last unit", async () => {
+    const log: string[] = [];
+    const port = { ...inventory({ 'us-east-1': [rdsInstance()], 'us-west-2': [rdsInstance()] }, log), release: (id: string) => log.push(`release:${id}`) } as unknown as InventoryPort;
+    const plan: EvaluationPlan = { checks: [MULTI_AZ, RETENTION], accounts: [PRODUCTION, LOCKED], scope: { include: [], exclude: [] } };
+
+    await evaluate(plan, deps(port, { accountWindow: 1 }), () => {});
+
+    expect(log.filter((l) => l.startsWith('release:'))).toEqual(['release:222222222222', 'release:444444444444', 'release:-']);
+    // Each account's reads come before its release: the second account starts after the first is let go.
+    expect(log.indexOf('release:222222222222')).toBeLessThan(log.indexOf('rdsInstances:444444444444/us-east-1'));
+  });
+});
+
 describe('runRoundRobin', () => {
   it('takes items from the queues in turn, within the global and per-queue limits', async () => {
     const started: string[] = [];

@@ -173,6 +173,16 @@ export class AwsClients {
     };
   }
 
+  /**
+   * Forgets an account's clients and role session once its scan is done: memory follows the accounts
+   * being scanned, not the estate (500 accounts hold some 15,000 clients). The shared HTTP handler is
+   * not touched; an account asked for again gets new clients and a new session.
+   */
+  release(accountId: string): void {
+    for (const key of this.clients.keys()) if (key.split('|')[1] === accountId) this.clients.delete(key);
+    for (const key of this.credentials.keys()) if (key.startsWith(`${accountId}|`)) this.credentials.delete(key);
+  }
+
   private forcePathStyle(): boolean {
     return this.settings.s3ForcePathStyle ?? Boolean(this.env['AWS_ENDPOINT_URL'] ?? this.env['AWS_ENDPOINT_URL_S3']);
   }

@@ -31,5 +31,7 @@ function combine(...parts: object[]): InventoryPort {
 /** One per run: the parts share what they read twice (a trail bucket's public access block is also an account bucket's). */
 export function createAwsInventory(clients: AwsClients, vault?: VaultClient): InventoryPort {
   const blocks = new PublicAccessBlocks(clients);
-  return combine(new AwsInventory(clients, blocks), new AwsIamInventory(clients), new AwsThreatInventory(clients, blocks), new VaultInventory(vault));
+  const inventory = combine(new AwsInventory(clients, blocks), new AwsIamInventory(clients), new AwsThreatInventory(clients, blocks), new VaultInventory(vault));
+  inventory.release = (accountId) => clients.release(accountId);
+  return inventory;
 }

@@ -58,7 +58,7 @@ import type { AwsClients } from './clients.js';
 import { awsCall, classifyAwsError, toExternalError } from './errors.js';
 
 /** The part of the port this class implements; the IAM and threat adapters implement the rest. */
-export type BackupInventoryPort = Omit<InventoryPort, keyof IamInventoryPort | keyof ThreatInventoryPort>;
+export type BackupInventoryPort = Omit<InventoryPort, keyof IamInventoryPort | keyof ThreatInventoryPort | 'release'>;
 
 /** IAM actions each inventory list calls, for Vigil's own least-privilege policy. */
 export const INVENTORY_ACTIONS: Record<keyof BackupInventoryPort, readonly string[]> = {
