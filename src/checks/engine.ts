@@ -97,14 +97,16 @@ export const DEFAULT_SCOPE_CONCURRENCY = 64;
 export const DEFAULT_ACCOUNT_WINDOW = 64;
 
 /**
- * How long a chain of calls each read starts, roughly: what decides which units go first. LookupEvents
- * allows 2 calls a second and pages through a day's events; RDS snapshots need one sharing read per
- * manual snapshot at 12 a second; findings and snapshots page by the thousand; the rest is a few calls.
+ * How long a chain of calls each read starts, roughly: what decides which units go first. RDS
+ * snapshots need one sharing read per manual snapshot at 12 a second (thousands of calls in a large
+ * account: the usual floor of a scan); LookupEvents allows 2 calls a second, but a region's lookups
+ * run side by side and come to tens of calls; findings and snapshots page by the thousand; the rest is
+ * a few calls.
  */
 const CHAIN_WEIGHT: Partial<Record<keyof InventoryPort, number>> = {
-  cloudTrailEvents: 100,
-  rdsSnapshots: 90,
-  rdsClusterSnapshots: 80,
+  cloudTrailEvents: 85,
+  rdsSnapshots: 100,
+  rdsClusterSnapshots: 90,
   guardDutyFindings: 70,
   ebsSnapshots: 60,
   iamAuthorization: 50,
