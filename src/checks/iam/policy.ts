@@ -243,7 +243,28 @@ function setCoverage(set: PatternSet, query: string, ignoreCase: boolean): Cover
   return contains ? 'none' : overlaps ? 'partial' : 'full';
 }
 
+/**
+ * Coverage already worked out, per statement and query. A managed policy's statements are parsed once
+ * per account and shared by every identity holding it, and every identity is asked the same queries.
+ */
+const coverages = new WeakMap<Statement, Map<string, Coverage>>();
+
 function statementCoverage(statement: Statement, query: Query): Coverage {
+  let known = coverages.get(statement);
+  if (!known) {
+    known = new Map();
+    coverages.set(statement, known);
+  }
+  const key = `${query.action}\u0000${query.resource}`;
+  let coverage = known.get(key);
+  if (coverage === undefined) {
+    coverage = coverageOf(statement, query);
+    known.set(key, coverage);
+  }
+  return coverage;
+}
+
+function coverageOf(statement: Statement, query: Query): Coverage {
   const action = setCoverage(statement.actions, query.action, true);
   if (action === 'none') return 'none';
   const resource = setCoverage(statement.resources, query.resource, false);
