@@ -7,6 +7,8 @@
  *    binding scope, T / T_LB, AWS calls made against the minimum, throttled calls on the binding scope,
  *    checks in error (and from throttling), Vigil's peak RSS and the heap it actually held.
  *  - M once more and L once with Node's heap capped at HEAP_CAP_MB, as Vigil runs in a 512 MB container.
+ *  - M once at k = 3, with Vigil's CPU time: at k = 10 the scan's CPU is about T_LB, so the gap there is
+ *    Vigil's one busy core, which k = 3 takes away.
  *  - L once as Vigil runs by default (it must complete).
  *  - The naive sequential baseline (bench/naive-scan.ts) on S, and its ratio to Vigil's T; on M too with
  *    VIGIL_BENCH_NAIVE_M=1 (it takes several minutes there).
@@ -25,6 +27,8 @@ import type { BenchResult } from './index.js';
 import { naiveScan, scanEstate, type NaiveFigures, type ScanFigures } from './scan-run.js';
 
 export const TIME_COMPRESSION = 10;
+/** A second, gentler compression for M, to show the gap at k = 10 is Vigil's CPU, not its pacing. */
+const SLOWER_COMPRESSION = 3;
 const RUNS = 3;
 const MEMORY_TARGET_MB = 512;
 /** Old-space cap for the capped runs: with code, young generation and buffers, RSS stays under 512 MB. */
@@ -50,16 +54,16 @@ function summary(f: ScanFigures): string {
   return `T ${f.seconds.toFixed(1)} s (T_LB ${f.lowerBound.seconds.toFixed(1)} s, x${f.ratio.toFixed(2)}), ${f.calls} calls (min ${f.minimumCalls}), ${f.throttledCalls} throttled, ${f.errors} errors, RSS ${f.peakRssMB} MB`;
 }
 
-async function profile(name: EstateProfile, runs: number, nodeArgs: string[] = []): Promise<{ result: ProfileResult; naive?: NaiveFigures }> {
-  const estate = await startEstateSandbox({ profile: name, timeCompression: TIME_COMPRESSION });
+async function profile(name: EstateProfile, runs: number, nodeArgs: string[] = [], timeCompression = TIME_COMPRESSION): Promise<{ result: ProfileResult; naive?: NaiveFigures }> {
+  const estate = await startEstateSandbox({ profile: name, timeCompression });
   try {
     const out: ScanFigures[] = [];
     for (let i = 0; i < runs; i++) {
       const f = await scanEstate(estate, { nodeArgs });
-      log(`${name}${nodeArgs.length ? ` (${nodeArgs.join(' ')})` : ''} run ${i + 1}/${runs}: ${summary(f)}`);
+      log(`${name}${nodeArgs.length ? ` (${nodeArgs.join(' ')})` : ''}${timeCompression !== TIME_COMPRESSION ? ` (k = ${timeCompression})` : ''} run ${i + 1}/${runs}: ${summary(f)}`);
       out.push(f);
     }
-    const wantsNaive = nodeArgs.length === 0 && (name === 'S' || (name === 'M' && process.env['VIGIL_BENCH_NAIVE_M'] === '1'));
+    const wantsNaive = nodeArgs.length === 0 && timeCompression === TIME_COMPRESSION && (name === 'S' || (name === 'M' && process.env['VIGIL_BENCH_NAIVE_M'] === '1'));
     const naive = wantsNaive ? await naiveScan(estate) : undefined;
     if (naive) log(`${name} naive baseline: T ${naive.seconds.toFixed(1)} s, ${naive.calls} calls, ${naive.failed} failed after retries`);
     return { result: { runs: out, median: median(out) }, naive };
@@ -94,6 +98,9 @@ export async function run(): Promise<BenchResult> {
   const s = await profile('S', RUNS);
   const m = await profile('M', RUNS);
   const mCapped = await profile('M', 1, capped);
+  // Where the gap to T_LB comes from: at k = 10 Vigil's CPU time for M is about T_LB itself, so its one
+  // core is busy throughout; at k = 3 the same scan needs the same CPU over a floor 3.3 times longer.
+  const mSlower = await profile('M', 1, [], SLOWER_COMPRESSION);
   const lCapped = await profile('L', 1, capped);
   const l = await profile('L', 1);
 
@@ -104,6 +111,7 @@ export async function run(): Promise<BenchResult> {
     S: s.result,
     M: m.result,
     M_heapCapped: mCapped.result.median,
+    M_slower: mSlower.result.median,
     L: l.result.median,
     L_heapCapped: lCapped.result.median,
     naive: { S: s.naive, ...(m.naive ? { M: m.naive } : {}) },
@@ -125,6 +133,9 @@ export async function run(): Promise<BenchResult> {
       ...naiveFigures('S', s.naive, s.result.median),
       ...scanFigures(`M (median of ${RUNS})`, m.result.median, true),
       ...naiveFigures('M', m.naive, m.result.median),
+      { label: `M Vigil CPU time (user + system, one process)`, value: m.result.median.cpuSeconds, unit: 's' },
+      { label: `M at k = ${SLOWER_COMPRESSION}: T (T_LB ${mSlower.result.median.lowerBound.seconds.toFixed(1)} s, CPU ${mSlower.result.median.cpuSeconds.toFixed(1)} s)`, value: mSlower.result.median.seconds, unit: 's' },
+      { label: `M at k = ${SLOWER_COMPRESSION}: T / T_LB`, value: mSlower.result.median.ratio, unit: 'x' },
       { label: `M, heap capped at ${HEAP_CAP_MB} MB: T`, value: mCapped.result.median.seconds, unit: 's' },
       { label: `M, heap capped at ${HEAP_CAP_MB} MB: peak RSS`, value: mCapped.result.median.peakRssMB, unit: 'MB', target: `<= ${MEMORY_TARGET_MB}`, met: mCapped.result.median.peakRssMB <= MEMORY_TARGET_MB },
       { label: `L T (${l.result.median.accounts} accounts, ${l.result.median.calls} calls, ${l.result.median.errors} in error)`, value: l.result.median.seconds, unit: 's' },
