@@ -31,7 +31,9 @@
  *
  * Calls reach AWS a little early or late (event loops, the network), so the pacer leaves `jitterMs`
  * of slack in AWS's bucket: a few tokens of the burst where the burst allows, a longer interval where
- * it does not (LookupEvents' burst of one).
+ * it does not (LookupEvents' burst of one). 20 ms by default: a busy event loop delays one call's
+ * sending by tens of milliseconds and not the next one's, and a scope with a burst of one throttled
+ * again and again is slowed to half its rate, a far larger cost than the slack.
  *
  * A throttled answer empties the scope's bucket: AWS's is empty. A throttle soon after another one
  * means the scope is shared or its limit lower than configured, and halves the rate; successful calls
@@ -81,7 +83,7 @@ export interface PacerOptions {
   aheadMs?: number;
 }
 
-export const DEFAULT_JITTER_MS = 10;
+export const DEFAULT_JITTER_MS = 20;
 export const DEFAULT_AHEAD_MS = 250;
 /** A scope may always have this many calls built ahead, however slow it is. */
 const MIN_AHEAD = 2;
