@@ -21,8 +21,11 @@ export function actorOfTrigger(actor: string | undefined | null, trigger: Trigge
   return trigger === 'schedule' ? 'scheduler' : 'vigil';
 }
 
-/** A check result; its subject is `<run>:<seq>`, the result's key in `check_results`. */
-export function checkResultEntry(result: CheckResultRecord, seq: number, actor: string): NewLedgerEntry {
+/**
+ * A check result; its subject is `<run>:<seq>`, the result's key in `check_results`. `factsSha256` is
+ * the SHA-256 of the facts' canonical JSON, when the caller has it already.
+ */
+export function checkResultEntry(result: CheckResultRecord, seq: number, actor: string, factsSha256?: string): NewLedgerEntry {
   return {
     kind: 'check-result',
     at: result.evaluatedAt,
@@ -42,7 +45,7 @@ export function checkResultEntry(result: CheckResultRecord, seq: number, actor: 
       evaluatedAt: result.evaluatedAt,
       params: result.params,
       // The facts can be large (a policy document, a finding); their hash proves them just as well.
-      factsSha256: sha256Hex(canonicalJson(result.facts)),
+      factsSha256: factsSha256 ?? sha256Hex(canonicalJson(result.facts)),
     },
   };
 }

@@ -4,6 +4,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { ConfigError, EnvironmentError } from '../core/errors.js';
 import { SqliteClusterStore } from './sqlite-cluster.js';
@@ -14,7 +16,7 @@ import { actorOfTrigger, checkResultEntry, drillEntry, runEntry } from './ledger
 import { SqliteProbeStore } from './sqlite-probes.js';
 import { SqliteTokenStore } from './sqlite-tokens.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, type Migration } from './migrations.js';
-import { canonicalJson } from '../evidence/canonical.js';
+import { canonicalJson, sha256Hex } from '../evidence/canonical.js';
 import type { NewLedgerEntry } from './ledger-types.js';
 import { drillRow, toDrill, toResult, toRun, type DrillRow, type ResultRow, type RunRow } from './rows.js';
 import type { CheckResultRecord, DrillRecord, DrillStatus, RunFilter, RunRecord, RunStatus, Signal, Store } from './types.js';
@@ -107,6 +109,7 @@ export class SqliteStore implements Store {
 
   async appendCheckResults(results: CheckResultRecord[]): Promise<void> {
     if (results.length === 0) return;
+    const texts = await resultTexts(results);
     const next = this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM check_results WHERE run_id = ?');
     const insert = this.db.prepare(
       'INSERT INTO check_results (run_id, seq, check_id, account_id, region, resource, resource_name, severity, status, message, facts, params, remediation, evaluated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -116,18 +119,20 @@ export class SqliteStore implements Store {
       const seqByRun = new Map<string, number>();
       const actorByRun = new Map<string, string>();
       const entries: NewLedgerEntry[] = [];
-      for (const r of results) {
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i] as CheckResultRecord;
+        const text = texts[i] as ResultTexts;
         let seq = seqByRun.get(r.runId) ?? (next.get(r.runId) as { seq: number }).seq;
         seq += 1;
         seqByRun.set(r.runId, seq);
-        insert.run(r.runId, seq, r.checkId, r.accountId, r.region, r.resource, r.name, r.severity, r.status, r.message, JSON.stringify(r.facts), JSON.stringify(r.params), r.remediation, r.evaluatedAt);
+        insert.run(r.runId, seq, r.checkId, r.accountId, r.region, r.resource, r.name, r.severity, r.status, r.message, text.facts, text.params, r.remediation, r.evaluatedAt);
         let actor = actorByRun.get(r.runId);
         if (actor === undefined) {
           const run = runOf.get(r.runId) as { actor: string | null; trigger: string } | undefined;
           actor = actorOfTrigger(run?.actor, run?.trigger ?? 'cli');
           actorByRun.set(r.runId, actor);
         }
-        entries.push(checkResultEntry(r, seq, actor));
+        entries.push(checkResultEntry(r, seq, actor, text.factsSha256));
       }
       appendInTransaction(this.db, entries);
     }).immediate();
@@ -313,3 +318,39 @@ export class SqliteStore implements Store {
 }
 
 export { LATEST_SCHEMA_VERSION };
+
+interface ResultTexts {
+  facts: string;
+  factsSha256: string;
+  params: string;
+}
+
+/** Results serialized this long at a time before the event loop gets a turn. */
+const SERIALIZE_SLICE_MS = 10;
+
+/**
+ * Each result's facts as canonical JSON (stored as is, and what the ledger hashes: serialized once) and
+ * its params (one text per check's params object), worked out before the write transaction and a slice
+ * at a time: the largest batch of a scan (25,000 snapshots) would otherwise hold the event loop, and
+ * SQLite's write lock, for the whole of it.
+ */
+async function resultTexts(results: readonly CheckResultRecord[]): Promise<ResultTexts[]> {
+  const params = new Map<unknown, string>();
+  const out: ResultTexts[] = [];
+  let since = performance.now();
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i] as CheckResultRecord;
+    if (performance.now() - since > SERIALIZE_SLICE_MS) {
+      await yieldToLoop();
+      since = performance.now();
+    }
+    const facts = canonicalJson(r.facts);
+    let paramsText = params.get(r.params);
+    if (paramsText === undefined) {
+      paramsText = JSON.stringify(r.params);
+      params.set(r.params, paramsText);
+    }
+    out.push({ facts, factsSha256: sha256Hex(facts), params: paramsText });
+  }
+  return out;
+}

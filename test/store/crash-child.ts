@@ -1,6 +1,8 @@
 /**
  * Child process for the crash test: starts a run, then appends results. With HALT_AT set, it stops
- * inside the write transaction at that row, tells the parent, and waits to be killed with SIGKILL.
+ * inside the write transaction at that row, tells the parent, and waits to be killed with SIGKILL. The
+ * store reads each result twice, to serialize it before the transaction and to write it inside: the
+ * halt comes at the second read.
  */
 import { writeSync } from 'node:fs';
 import { SqliteStore } from '../../src/store/sqlite.js';
@@ -13,12 +15,13 @@ const haltAt = haltText === undefined ? -1 : Number(haltText);
 const store = SqliteStore.open(dataDir);
 await store.startRun({ id: 'run-1', kind: 'check', startedAt: '2026-11-24T03:00:00.000Z', trigger: 'cli' });
 
+let reads = 0;
 const results = new Proxy([] as CheckResultRecord[], {
   get(target, prop, receiver) {
     if (prop === 'length') return count;
     if (typeof prop === 'string' && /^\d+$/.test(prop)) {
       const i = Number(prop);
-      if (i === haltAt) {
+      if (i === haltAt && (reads += 1) === 2) {
         writeSync(1, 'halted\n');
         // Spin inside the transaction until the parent kills us.
         for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
