@@ -16,34 +16,14 @@ import { act, openManually, routeSignals, type IncidentDeps } from '../../src/in
 import { DEFAULT_SLA_POLICY } from '../../src/incidents/sla.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { DrillRecord } from '../../src/store/types.js';
+import { incidentChannelsScenario } from '../helpers/incident-channels.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 const SLACK_TOKEN = 'xoxb-incidents-e2e';
 const ROUTING_KEY = 'e2eroutingkey0000000000000000001';
 const STATUSPAGE_KEY = 'incidents-e2e-statuspage-key';
 
-const SCENARIO = `
-name: incidents-e2e
-accounts:
-  - id: "111111111111"
-    name: management
-slack:
-  team: { name: Coursecraft, domain: coursecraft }
-  tokens: [${SLACK_TOKEN}]
-  channels: [incidents]
-pagerduty:
-  routingKeys:
-    - { key: ${ROUTING_KEY}, service: Coursecraft Platform }
-statuspage:
-  apiKeys: [${STATUSPAGE_KEY}]
-  pages:
-    - id: cc-status
-      name: Coursecraft Status
-      components:
-        - { name: SCORM Cloud Website }
-        - { name: SCORM Cloud API }
-        - { name: Reporting }
-`;
+const SCENARIO = incidentChannelsScenario('incidents-e2e', { slackToken: SLACK_TOKEN, routingKey: ROUTING_KEY, statuspageKey: STATUSPAGE_KEY });
 
 interface PdEvent {
   event_action: string;

@@ -5,31 +5,12 @@ import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEstate, lowerBound, minimumCalls, startEstateSandbox, type EstateFacts, type EstateSandbox } from '../../src/sandbox/estates/index.js';
 import type { RegionFacts } from '../../src/sandbox/estates/profiles.js';
+import { emptyRegion } from '../../src/sandbox/estates/generate.js';
 
 const NOW = new Date('2026-03-02T12:00:00Z');
 
 function region(name: string, facts: Partial<RegionFacts>): RegionFacts {
-  return {
-    region: name,
-    rdsInstances: 0,
-    rdsStandaloneInstances: 0,
-    rdsClusters: 0,
-    rdsSnapshots: 0,
-    rdsSharableSnapshots: 0,
-    rdsClusterSnapshots: 0,
-    rdsSharableClusterSnapshots: 0,
-    ebsVolumes: 0,
-    ebsSnapshots: 0,
-    ebsPublicSnapshots: 0,
-    guardDutyDetector: false,
-    guardDutyActiveFindings: 0,
-    trails: 0,
-    eventsByName: {},
-    eventsBySource: {},
-    rootEvents: 0,
-    noiseBySource: {},
-    ...facts,
-  };
+  return { ...emptyRegion(name), ...facts };
 }
 
 /** One account, one region: small enough to add up by hand. */

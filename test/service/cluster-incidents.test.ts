@@ -18,6 +18,7 @@ import { ManualTimer } from '../../src/service/timer.js';
 import type { ClusterStore } from '../../src/store/cluster-types.js';
 import type { OutboxRecord } from '../../src/store/incident-types.js';
 import { skipWithoutPostgres, startTestPostgres } from '../helpers/postgres.js';
+import { incidentChannelsScenario } from '../helpers/incident-channels.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 const SLACK_TOKEN = 'xoxb-cluster-incidents';
@@ -25,28 +26,7 @@ const ROUTING_KEY = 'clusterroutingkey000000000000001';
 const STATUSPAGE_KEY = 'cluster-incidents-statuspage-key';
 const T0 = '2026-11-24T09:00:00.000Z';
 
-const SCENARIO = `
-name: cluster-incidents
-accounts:
-  - id: "111111111111"
-    name: management
-slack:
-  team: { name: Coursecraft, domain: coursecraft }
-  tokens: [${SLACK_TOKEN}]
-  channels: [incidents]
-pagerduty:
-  routingKeys:
-    - { key: ${ROUTING_KEY}, service: Coursecraft Platform }
-statuspage:
-  apiKeys: [${STATUSPAGE_KEY}]
-  pages:
-    - id: cc-status
-      name: Coursecraft Status
-      components:
-        - { name: SCORM Cloud Website }
-        - { name: SCORM Cloud API }
-        - { name: Reporting }
-`;
+const SCENARIO = incidentChannelsScenario('cluster-incidents', { slackToken: SLACK_TOKEN, routingKey: ROUTING_KEY, statuspageKey: STATUSPAGE_KEY });
 
 interface Node {
   app: App;

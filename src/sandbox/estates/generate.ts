@@ -120,7 +120,8 @@ export function generateEstate(options: GenerateOptions): Estate {
 
 // --- one account ---------------------------------------------------------------------------------
 
-function emptyRegion(region: string): RegionFacts {
+/** A region with nothing in it; the estates' generator fills it in, tests build their own from it. */
+export function emptyRegion(region: string): RegionFacts {
   return {
     region,
     rdsInstances: 0,
