@@ -175,6 +175,24 @@ describe('AwsThreatInventory against the sandbox', () => {
     expect(other).toEqual({ ok: false, reason: expect.stringMatching(/^s3:GetPublicAccessBlock in 222222222222\/us-east-1: access denied \(AccessDenied\)$/) as unknown });
   });
 
+  it("reads a trail bucket's exposure once per run, and again after the account is forgotten", async () => {
+    const inventory = new AwsThreatInventory(clients);
+    const aclCalls = async () => {
+      const summary = await sandbox.inspect<{ counts: Array<{ operation: string; account?: string; calls: number }> }>('calls/summary');
+      return summary.counts.filter((c) => c.operation === 'GetBucketAcl' && c.account === PRODUCTION.id).reduce((n, c) => n + c.calls, 0);
+    };
+    const before = await aclCalls();
+
+    await inventory.cloudTrailBucket(PRODUCTION, 'us-east-1', 'prod-logs');
+    await inventory.cloudTrailBucket(PRODUCTION, 'us-east-1', 'prod-logs');
+    const once = (await aclCalls()) - before;
+    inventory._forget(PRODUCTION.id);
+    await inventory.cloudTrailBucket(PRODUCTION, 'us-east-1', 'prod-logs');
+    const again = (await aclCalls()) - before;
+
+    expect([once, again]).toEqual([1, 2]);
+  });
+
   it('paces LookupEvents to at most 2 per second per account and region, and falls back to event names when a source is busy', async () => {
     const clock = new InstantClock();
     const paced = new AwsClients(AWS, process.env, { clock });

@@ -31,7 +31,13 @@ function combine(...parts: object[]): InventoryPort {
 /** One per run: the parts share what they read twice (a trail bucket's public access block is also an account bucket's). */
 export function createAwsInventory(clients: AwsClients, vault?: VaultClient): InventoryPort {
   const blocks = new PublicAccessBlocks(clients);
-  const inventory = combine(new AwsInventory(clients, blocks), new AwsIamInventory(clients), new AwsThreatInventory(clients, blocks), new VaultInventory(vault));
-  inventory.release = (accountId) => clients.release(accountId);
+  const threat = new AwsThreatInventory(clients, blocks);
+  const inventory = combine(new AwsInventory(clients, blocks), new AwsIamInventory(clients), threat, new VaultInventory(vault));
+  // Memory follows the accounts being scanned: their clients, sessions and remembered bucket reads go with them.
+  inventory.release = (accountId) => {
+    clients.release(accountId);
+    blocks.forget(accountId);
+    threat._forget(accountId);
+  };
   return inventory;
 }

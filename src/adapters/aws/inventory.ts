@@ -136,6 +136,11 @@ export class PublicAccessBlocks {
     }
     return read;
   }
+
+  /** Forgets an account's reads once the run is done with it (AwsClients.release). */
+  forget(accountId: string): void {
+    for (const key of this.reads.keys()) if (key.startsWith(`${accountId}|`)) this.reads.delete(key);
+  }
 }
 
 export class AwsInventory implements BackupInventoryPort {

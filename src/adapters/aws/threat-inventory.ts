@@ -216,6 +216,11 @@ export class AwsThreatInventory implements AwsThreatPort {
     private readonly blocks = new PublicAccessBlocks(clients),
   ) {}
 
+  /** Forgets what was remembered of an account once the run is done with it (not a port method: combine skips `_`). */
+  _forget(accountId: string): void {
+    for (const map of [this.trailHomes, this.bucketReads]) for (const key of map.keys()) if (key.startsWith(`${accountId}|`)) map.delete(key);
+  }
+
   // --- GuardDuty ---
 
   async guardDutyDetectors(account: AccountConfig, region: string): Promise<GuardDutyDetector[]> {
