@@ -139,6 +139,16 @@ describe('vigil cluster status with one SQLite process', () => {
     expect(result.stdout).toContain('store: sqlite; one process (no service.cluster): no replicas, no leases');
     expect(result.stdout).toContain('replicas: none has registered');
   }, 30_000);
+
+  it('exits 2 naming --recent and the value when it is not a whole number from 0 to 1000', async () => {
+    const { env } = workspace(ACCOUNTS);
+
+    const result = await runCli(['cluster', 'status', '--recent', 'ten'], { env });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--recent');
+    expect(result.stderr).toContain('expected a whole number from 0 to 1000, got "ten"');
+  }, 30_000);
 });
 
 describe.skipIf(skipWithoutPostgres)('vigil serve refuses bad cluster input at start', () => {

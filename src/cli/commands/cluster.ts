@@ -1,9 +1,9 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { ClusterStatus, LeaseStatus, ReplicaStatus } from '../../service/cluster-status.js';
 import type { CommandContext } from '../context.js';
 import { outputOption, printJson, renderTable } from '../output.js';
 
-type Options = { output: 'table' | 'json'; recent: string };
+type Options = { output: 'table' | 'json'; recent: number };
 
 /** `12 s`, `3 min`, `2 h`, `5 d`: an age a person reads at a glance. */
 export function formatAge(seconds: number): string {
@@ -61,20 +61,22 @@ function printStatus(ctx: CommandContext, status: ClusterStatus): void {
   else ctx.io.out(renderTable(['finished', 'kind', 'by', 'outcome', 'at', 'taken over'], status.recent.map(recentRow)));
 }
 
+/** `--recent`, as the other commands' counts are parsed: commander names the flag and the value at fault. */
+function recentCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError(`expected a whole number from 0 to 1000, got "${value}"`);
+  return n;
+}
+
 export function clusterCommand(ctx: CommandContext): Command {
   const cluster = new Command('cluster').description('the `vigil serve` replicas sharing this config\'s database, and the work they hold');
 
   cluster
     .command('status')
     .description('replicas (live, expired, stopped) with their heartbeats, the leases held and by whom, work waiting for a taker, and recent finished work')
-    .option('--recent <n>', 'how many finished items to show', '20')
+    .option('--recent <n>', 'how many finished items to show (0 to 1000)', recentCount, 20)
     .addOption(outputOption())
     .action(async (opts: Options, command: Command) => {
-      const recent = Number(opts.recent);
-      if (!Number.isInteger(recent) || recent < 0 || recent > 1000) {
-        const { ConfigError } = await import('../../core/errors.js');
-        throw new ConfigError([{ file: 'argument --recent', path: '', message: 'expected a whole number from 0 to 1000' }]);
-      }
       const { clusterStatus } = await import('../../service/cluster-status.js');
       const { clusterSettingsOf } = await import('../../service/serve.js');
       const app = await ctx.app(command);
@@ -83,7 +85,7 @@ export function clusterCommand(ctx: CommandContext): Command {
       const settings = clusterSettingsOf(app, store);
       // The replica id a replica would take by default is this command's own pid@host: not worth showing.
       const shown = settings ? { leaseTimeoutMs: settings.leaseTimeoutMs, heartbeatIntervalMs: settings.heartbeatIntervalMs, ...(app.config.service.cluster?.replicaId ? { replicaId: app.config.service.cluster.replicaId } : {}) } : undefined;
-      const status = await clusterStatus(store.cluster, { store: store.kind, now: app.clock.now(), recent, ...(shown ? { settings: shown } : {}) });
+      const status = await clusterStatus(store.cluster, { store: store.kind, now: app.clock.now(), recent: opts.recent, ...(shown ? { settings: shown } : {}) });
       if (opts.output === 'json') return printJson(ctx.io, status);
       printStatus(ctx, status);
     });
