@@ -18,7 +18,7 @@
  * only while its units run: memory follows the window, not the estate.
  */
 import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToLoop, setTimeout as delay } from 'node:timers/promises';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { AccountConfig } from '../config/schema.js';
 import { ExternalServiceError } from '../core/errors.js';
 import { errorVerdict, notApplicable, type CheckResult, type Verdict } from '../core/results.js';
@@ -212,7 +212,7 @@ export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: 
     return cached;
   };
   const timeoutMs = deps.unitTimeoutMs ?? DEFAULT_UNIT_TIMEOUT_MS;
-  const sleep = deps.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }));
+  const sleep = deps.sleep ?? deadlineTimer;
   const limits = { concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY, perQueue: deps.scopeConcurrency ?? DEFAULT_SCOPE_CONCURRENCY, groups: deps.accountWindow ?? DEFAULT_ACCOUNT_WINDOW };
   await runScheduled(
     [...groups].map(([id, queues]) => ({ id, queues })),
@@ -356,6 +356,19 @@ export function runScheduled<T>(
 }
 
 const TIMED_OUT = Symbol('timed out');
+/**
+ * Why a deadline timer is stopped: its unit settled. A reason given up front spares the DOMException
+ * (and its stack trace) an abort without one builds, once per unit: thousands in a large scan.
+ */
+const UNIT_SETTLED = Symbol('unit settled');
+
+/** Resolves after `ms`, or never once `signal` aborts (its timer cleared): nothing to reject, nothing to build. */
+function deadlineTimer(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  });
+}
 
 /** The work's result, or `onTimeout()` once `ms` pass first; the timer never outlives the work. */
 async function withDeadline<T>(work: Promise<T>, ms: number, sleep: (ms: number, signal: AbortSignal) => Promise<void>, onTimeout: () => T): Promise<T> {
@@ -364,7 +377,7 @@ async function withDeadline<T>(work: Promise<T>, ms: number, sleep: (ms: number,
     const first = await Promise.race([work, sleep(ms, timer.signal).then(() => TIMED_OUT)]);
     return first === TIMED_OUT ? onTimeout() : (first as T);
   } finally {
-    timer.abort();
+    timer.abort(UNIT_SETTLED);
   }
 }
 

@@ -16,7 +16,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MiddlewareStack } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger, MiddlewareStack } from '@smithy/types';
 import type { AccountConfig, VigilConfig } from '../../config/schema.js';
 import type { ExternalServiceError } from '../../core/errors.js';
 import { toExternalError } from './errors.js';
@@ -43,6 +43,21 @@ export const DEFAULT_MAX_IN_FLIGHT = 64;
 const CREDENTIAL_REFRESH_MS = 5 * 60_000;
 /** A refused AssumeRole is not asked again for this long: a denied account would otherwise cost one per call. */
 const DENIED_COOLDOWN_MS = 60_000;
+
+/**
+ * What the SDK logs through: nothing, as with its default NoOpLogger, but without `info`. The SDK's
+ * logger middleware builds every answer's sensitive-field-filtered copy for `logger?.info?.(...)`, a
+ * walk of the whole output against its schema, whether or not the logger writes anything (about 5 % of
+ * a large scan's CPU); the SDK only ever calls `info` that way. The name keeps the SDK's "not a real
+ * logger" test true, so its few console warnings (a waiter polling into 403s) still reach the console.
+ */
+class SdkNoOpLogger {
+  trace(): void {}
+  debug(): void {}
+  warn(): void {}
+  error(): void {}
+}
+const SDK_LOGGER = new SdkNoOpLogger() as unknown as Logger;
 
 const CLIENTS = {
   cloudtrail: CloudTrailClient,
@@ -110,6 +125,7 @@ export class AwsClients {
         credentials,
         maxAttempts: this.settings.maxAttempts,
         requestHandler: this.handler,
+        logger: SDK_LOGGER,
         ...(service === 's3' ? { forcePathStyle: this.forcePathStyle(), followRegionRedirects: true } : {}),
       });
       const stack = (client as unknown as { middlewareStack: MiddlewareStack<object, object> }).middlewareStack;
@@ -146,7 +162,7 @@ export class AwsClients {
         ...(account.externalId ? { ExternalId: account.externalId } : {}),
         DurationSeconds: 3600,
       },
-      clientConfig: { region: this.settings.defaultRegion, maxAttempts: this.settings.maxAttempts, requestHandler: this.handler },
+      clientConfig: { region: this.settings.defaultRegion, maxAttempts: this.settings.maxAttempts, requestHandler: this.handler, logger: SDK_LOGGER },
     });
     let session: Promise<AwsCredentialIdentity> | undefined;
     let expiresAt = Infinity;
