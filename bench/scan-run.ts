@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/core/paths.js';
 import { callsByOperation, type EstateSandbox, type LowerBound } from '../src/sandbox/estates/index.js';
+import { compiledChild } from './compiled.js';
 import type { NaiveScanInput, NaiveScanOutput } from './naive-scan.js';
 import type { ScanChildInput, ScanChildOutput } from './scan-child.js';
 
@@ -57,14 +58,19 @@ export interface ScanOptions {
   timeoutMs?: number;
   /** Node flags for Vigil's process, e.g. `--max-old-space-size=384`. */
   nodeArgs?: string[];
+  /**
+   * Run Vigil's compiled JavaScript (dist/, built first) as the `vigil` bin does, rather than its
+   * TypeScript through tsx: the bench measures what a deployment runs; the CI smoke test needs no build.
+   */
+  compiled?: boolean;
 }
 
-/** Runs a child script with `--import tsx` and returns the JSON object on the last line it prints. */
+/** Runs a child script (TypeScript through `--import tsx`, JavaScript as it is) and returns the JSON object on the last line it prints. */
 export function runChild<T>(script: string, args: string[], timeoutMs: number, flags: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
     // VIGIL_BENCH_NODE_ARGS passes Node flags to the child, e.g. `--cpu-prof --cpu-prof-dir /tmp/prof` to see where its time goes.
     const nodeArgs = (process.env['VIGIL_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, ...flags, '--import', 'tsx', script, ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, ...flags, ...(script.endsWith('.js') ? [] : ['--import', 'tsx']), script, ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -105,7 +111,8 @@ export function estateInput(estate: EstateSandbox): ScanChildInput {
 export async function scanEstate(estate: EstateSandbox, options: ScanOptions = {}): Promise<ScanFigures> {
   estate.resetCounts();
   const input = { ...estateInput(estate), ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}) };
-  const out = await runChild<ScanChildOutput>(join(PROJECT_ROOT, 'bench', 'scan-child.ts'), [JSON.stringify(input)], options.timeoutMs ?? 15 * 60_000, options.nodeArgs);
+  const script = options.compiled ? compiledChild('scan-child') : join(PROJECT_ROOT, 'bench', 'scan-child.ts');
+  const out = await runChild<ScanChildOutput>(script, [JSON.stringify(input)], options.timeoutMs ?? 15 * 60_000, options.nodeArgs);
   return figuresOf(estate, out, options.maxInFlight, options.nodeArgs ?? []);
 }
 

@@ -60,7 +60,7 @@ async function profile(name: EstateProfile, runs: number, nodeArgs: string[] = [
   try {
     const out: ScanFigures[] = [];
     for (let i = 0; i < runs; i++) {
-      const f = await scanEstate(estate, { nodeArgs });
+      const f = await scanEstate(estate, { nodeArgs, compiled: true });
       log(`${name}${nodeArgs.length ? ` (${nodeArgs.join(' ')})` : ''}${timeCompression !== TIME_COMPRESSION ? ` (k = ${timeCompression})` : ''} run ${i + 1}/${runs}: ${summary(f)}`);
       out.push(f);
     }
