@@ -18,6 +18,7 @@ import { loadCheckDefinitions } from '../src/checks/definitions.js';
 import { EVALUATORS } from '../src/checks/registry.js';
 import { runChecks } from '../src/checks/run.js';
 import { systemClock } from '../src/core/clock.js';
+import { applyHeapPolicy } from '../src/core/heap.js';
 import { PROJECT_ROOT } from '../src/core/paths.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { benchConfig, useEstateEndpoint, type ScanChildInput } from './scan-config.js';
@@ -46,6 +47,8 @@ export interface ScanChildOutput {
   liveHeapMB: number;
 }
 
+// As the `vigil` command does at its start (src/cli/main.ts); flags given to this child (the capped runs) win.
+applyHeapPolicy();
 const input = JSON.parse(process.argv[2] ?? '{}') as ScanChildInput;
 if (!input.endpoint) throw new Error("usage: scan-child.ts '<json ScanChildInput>'");
 

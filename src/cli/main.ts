@@ -20,6 +20,7 @@ import { sandboxCommand } from './commands/sandbox.js';
 import { serveCommand } from './commands/serve.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { tokenCommand } from './commands/token.js';
+import { applyHeapPolicy } from '../core/heap.js';
 import { createContext, type CommandContext } from './context.js';
 import { ExitCode, reportError } from './errors.js';
 import { processIo, type Io } from './output.js';
@@ -82,6 +83,7 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  applyHeapPolicy();
   const code = await run(process.argv.slice(2));
   // Exit explicitly: a keep-alive socket left by a client library must not keep the CLI alive.
   process.exit(code);
