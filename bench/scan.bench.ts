@@ -5,17 +5,19 @@
  *
  *  - S and M: the median of three runs (each from full buckets and zero counts), with T, T_LB and its
  *    binding scope, T / T_LB, AWS calls made against the minimum, throttled calls on the binding scope,
- *    checks in error (and from throttling), Vigil's peak RSS and the heap it actually held.
- *  - M three times more and L once with Node's heap capped at HEAP_CAP_MB, as the README tells a
- *    deployment to run Vigil in a 512 MB container.
+ *    checks in error (and from throttling), Vigil's peak RSS and the heap it actually held. Vigil runs
+ *    as the `vigil` command does: compiled (bench/compiled.ts), with its heap policy (src/core/heap.ts).
+ *  - L once as Vigil runs by default: it must complete within the same peak RSS.
+ *  - M three times more and L once with Node's heap capped at HEAP_CAP_MB by the operator, as the README
+ *    suggests for a 512 MB container (shown, not judged: the targets are for Vigil as it ships).
  *  - M once at k = 3, with Vigil's CPU time: at k = 10 the scan's CPU is about T_LB, so the gap there is
  *    Vigil's one busy core, which k = 3 takes away.
- *  - L once as Vigil runs by default (it must complete).
  *  - The naive sequential baseline (bench/naive-scan.ts) on S, and its ratio to Vigil's T; on M too with
  *    VIGIL_BENCH_NAIVE_M=1 (it takes several minutes there).
  *
  * Targets (profile M): T <= 1.25 x T_LB, calls <= 1.02 x the minimum, <= 5 % throttled on the binding
- * scope, no check in error from throttling, peak RSS <= 512 MB; L completes within 512 MB. Everything
+ * scope, no check in error from throttling, peak RSS <= 512 MB; L completes within 512 MB, with no
+ * check in error from throttling. Everything
  * is also written to bench/results/scan.json. The machine's load is printed: the sandbox and Vigil share
  * its cores with whatever else runs, and at k = 10 their CPU is part of the wall time.
  */
@@ -32,7 +34,7 @@ export const TIME_COMPRESSION = 10;
 const SLOWER_COMPRESSION = 3;
 const RUNS = 3;
 const MEMORY_TARGET_MB = 512;
-/** Old-space cap for the capped runs: with code, young generation and buffers, RSS stays under 512 MB. */
+/** The operator's old-space cap of the capped runs (README, "The service"): a 512 MB container. */
 export const HEAP_CAP_MB = 384;
 const TARGETS = { ratio: 1.25, calls: 1.02, throttledPercent: 5 } as const;
 export const RESULTS_FILE = join(import.meta.dirname, 'results', 'scan.json');
@@ -138,13 +140,14 @@ export async function run(): Promise<BenchResult> {
       { label: `M at k = ${SLOWER_COMPRESSION}: T (T_LB ${mSlower.result.median.lowerBound.seconds.toFixed(1)} s, CPU ${mSlower.result.median.cpuSeconds.toFixed(1)} s)`, value: mSlower.result.median.seconds, unit: 's' },
       { label: `M at k = ${SLOWER_COMPRESSION}: T / T_LB`, value: mSlower.result.median.ratio, unit: 'x' },
       { label: `M, heap capped at ${HEAP_CAP_MB} MB (median of ${RUNS}): T`, value: mCapped.result.median.seconds, unit: 's' },
-      { label: `M, heap capped at ${HEAP_CAP_MB} MB (median of ${RUNS}): T / T_LB`, value: mCapped.result.median.ratio, unit: 'x', target: `<= ${TARGETS.ratio}`, met: mCapped.result.median.ratio <= TARGETS.ratio },
-      { label: `M, heap capped at ${HEAP_CAP_MB} MB (median of ${RUNS}): peak RSS`, value: mCapped.result.median.peakRssMB, unit: 'MB', target: `<= ${MEMORY_TARGET_MB}`, met: mCapped.result.median.peakRssMB <= MEMORY_TARGET_MB },
+      { label: `M, heap capped at ${HEAP_CAP_MB} MB (median of ${RUNS}): T / T_LB`, value: mCapped.result.median.ratio, unit: 'x' },
+      { label: `M, heap capped at ${HEAP_CAP_MB} MB (median of ${RUNS}): peak RSS`, value: mCapped.result.median.peakRssMB, unit: 'MB' },
       { label: `L T (${l.result.median.accounts} accounts, ${l.result.median.calls} calls, ${l.result.median.errors} in error)`, value: l.result.median.seconds, unit: 's' },
-      { label: 'L peak RSS of Vigil', value: l.result.median.peakRssMB, unit: 'MB' },
+      { label: 'L checks in error from throttling', value: l.result.median.throttledErrors, unit: 'results', target: '0', met: l.result.median.throttledErrors === 0 },
+      { label: 'L peak RSS of Vigil', value: l.result.median.peakRssMB, unit: 'MB', target: `<= ${MEMORY_TARGET_MB}`, met: l.result.median.peakRssMB <= MEMORY_TARGET_MB },
       { label: 'L heap Vigil held (after full collections)', value: l.result.median.liveHeapMB, unit: 'MB' },
       { label: `L, heap capped at ${HEAP_CAP_MB} MB: T (${lCapped.result.median.errors} in error)`, value: lCapped.result.median.seconds, unit: 's' },
-      { label: `L, heap capped at ${HEAP_CAP_MB} MB: peak RSS`, value: lCapped.result.median.peakRssMB, unit: 'MB', target: `<= ${MEMORY_TARGET_MB}`, met: lCapped.result.median.peakRssMB <= MEMORY_TARGET_MB },
+      { label: `L, heap capped at ${HEAP_CAP_MB} MB: peak RSS`, value: lCapped.result.median.peakRssMB, unit: 'MB' },
       { label: 'the whole scan benchmark', value: results.seconds, unit: 's' },
     ],
   };
