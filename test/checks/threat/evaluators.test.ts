@@ -6,7 +6,7 @@ import { loadCheckDefinitions } from '../../../src/checks/definitions.js';
 import type { EvalContext, Evaluator } from '../../../src/checks/evaluator.js';
 import { CouldNotLook, type Resource } from '../../../src/checks/resources.js';
 import { EVALUATORS } from '../../../src/checks/registry.js';
-import { EVENTS_NEED, type LoadedEvents } from '../../../src/checks/threat/cloudtrail-events.js';
+import { eventLookups, EVENTS_NEED, type LoadedEvents } from '../../../src/checks/threat/cloudtrail-events.js';
 import { THREAT_EVALUATORS, type TrailEvent } from '../../../src/checks/threat/index.js';
 import { ConfigError } from '../../../src/core/errors.js';
 import type { Status, Verdict } from '../../../src/core/results.js';
@@ -444,5 +444,14 @@ describe('threat and audit evaluators', () => {
       expect([name, statuses.has('error') || engineError.has(name)]).toEqual([name, true]);
       expect([name, statuses.has('not_applicable') || engineNotApplicable.has(name) || alwaysApplicable.has(name)]).toEqual([name, true]);
     }
+  });
+});
+
+describe('event lookups', () => {
+  it('ask for whole sources first, since a busy source fans out into a lookup per event name', () => {
+    const lookups = eventLookups({ regional: true, global: true });
+    expect(lookups.slice(0, 2)).toEqual([expect.objectContaining({ by: 'source', source: 'iam.amazonaws.com' }), expect.objectContaining({ by: 'source', source: 'guardduty.amazonaws.com' })]);
+    expect(lookups.slice(2).every((l) => l.by !== 'source')).toBe(true);
+    expect(eventLookups({ regional: false, global: true })).toEqual([expect.objectContaining({ by: 'source', source: 'iam.amazonaws.com' })]);
   });
 });
