@@ -267,6 +267,35 @@ describe('Pacer', () => {
     expect(order.indexOf('first lookup')).toBe(1 + 24);
   });
 
+  it('in a scope with a burst of one whose lookups have had later pages, lets first pages claim slots as links do, behind its later pages', async () => {
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });
+    const lookups = { ratePerSecond: 1000, burst: 1 };
+    // One page of a long lookup has gone: the scope's listings fill pages.
+    (await pacer.acquire('lookups-a', lookups, { page: 'first' })).done('ok');
+    await clock.advanceTo(10);
+    (await pacer.acquire('lookups-a', lookups, { page: 'next' })).done('ok');
+    await clock.advanceTo(20);
+    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
+    const order: string[] = [];
+    const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') =>
+      void pacer.acquire(scope, limit, { page }).then((p) => {
+        order.push(name);
+        p.done('ok');
+      });
+    for (let i = 0; i < 30; i++) ask('read', 'rds', { ratePerSecond: 12, burst: 300 });
+    ask('first page, long scope', 'lookups-a', lookups, 'first');
+    ask('first page, short scope', 'lookups-b', lookups, 'first');
+
+    holder.done('ok');
+    await clock.advanceTo(1_000);
+
+    // The long scope's first page goes before the reads' queue (2.5 s at 12 a second); the scope whose
+    // lookups never had a second page still waits its turn by its queue (0.001 s).
+    expect(order[0]).toBe('first page, long scope');
+    expect(order.at(-1)).toBe('first page, short scope');
+  });
+
   it('gives a contended slot to the scope whose waiting calls only its rate can drain, before scopes with tokens to spare', async () => {
     const clock = new VirtualClock();
     const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });

@@ -14,7 +14,11 @@
  * of the reads it feeds, keeping work queued for the scope's rate. In a scope with a burst of one
  * (LookupEvents) only later pages count as links: such a scope sends one call per interval whatever
  * waits, and the first pages of its lookups, dozens per region at the start of a scan, would
- * otherwise crowd out every other scope's work.
+ * otherwise crowd out every other scope's work. Once one of its lookups has had a later page, though,
+ * the scope is a long one (an account whose history fills pages): its first pages start chains too,
+ * and claim slots as links do, behind its later pages. Left to queue by their count, they waited for
+ * slots behind scopes with bigger queues while the scope idled between its chains' pages, and the
+ * lookups asked last (dozens of IAM event names) ran to the end of the benchmark's scan.
  *
  * When calls wait for slots (the in-flight cap is reached), a free slot goes first to a scope with a
  * link waiting (the fastest scope first: a chain's pace is the slower of its round trips and its
@@ -132,6 +136,8 @@ interface Bucket {
   lastThrottleAt?: number;
   granted: number;
   throttled: number;
+  /** Whether a later page has been asked for in this scope: its listings are long. */
+  paged: boolean;
 }
 
 /** Above any backlog in seconds: a scope with a link waiting claims the next slot before others. */
@@ -201,7 +207,7 @@ export class Pacer {
     let bucket = this.buckets.get(scope);
     if (!bucket) {
       const ahead = Math.max(MIN_AHEAD, Math.ceil(limit.burst + limit.ratePerSecond * this.aheadSeconds));
-      bucket = { scope, limit, rate: limit.ratePerSecond, capacity: 1, refillPerMs: 0, tokens: 0, updatedAt: this.clock.now(), chainQueue: [], queue: [], admitted: 0, ahead, admitLinks: [], admitQueue: [], answeredUpTo: 0, granted: 0, throttled: 0 };
+      bucket = { scope, limit, rate: limit.ratePerSecond, capacity: 1, refillPerMs: 0, tokens: 0, updatedAt: this.clock.now(), chainQueue: [], queue: [], admitted: 0, ahead, admitLinks: [], admitQueue: [], answeredUpTo: 0, granted: 0, throttled: 0, paged: false };
       this.reshape(bucket);
       bucket.tokens = bucket.capacity;
       this.buckets.set(scope, bucket);
@@ -216,6 +222,7 @@ export class Pacer {
    */
   acquire(scope: string, limit: RateLimit, options: { page?: 'first' | 'next'; admission?: () => void } = {}): Promise<Permit> {
     const target = this.bucketOf(scope, limit);
+    if (options.page === 'next') target.paged = true;
     const link = options.page === 'next' || (options.page === 'first' && target.limit.burst > 1);
     return new Promise<Permit>((resolve) => {
       const grant: Waiter = options.admission
@@ -285,9 +292,12 @@ export class Pacer {
     b.updatedAt = now;
   }
 
-  /** How much the scope needs the next slot (see the top of this file): links first, then the longest queue at its rate. */
+  /**
+   * How much the scope needs the next slot (see the top of this file): links first (and the first pages
+   * of a scope whose listings proved long), then the longest queue at its rate.
+   */
   private claim(b: Bucket): number {
-    return b.chainQueue.length > 0 ? CHAIN_CLAIM + b.rate : waiting(b) / b.rate;
+    return b.chainQueue.length > 0 || (b.paged && b.queue.length > 0) ? CHAIN_CLAIM + b.rate : waiting(b) / b.rate;
   }
 
   /**
