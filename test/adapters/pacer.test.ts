@@ -33,6 +33,14 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Asks for a permit; when it is granted, records `name` in `order` and ends the call at once. */
+function recordGrant(pacer: Pacer, order: string[], name: string, scope: string, limit: RateLimit, page?: 'first' | 'next'): void {
+  void pacer.acquire(scope, limit, { page }).then((permit) => {
+    order.push(name);
+    permit.done('ok');
+  });
+}
+
 /** Asks for `n` permits of one scope; records when each was granted, and ends each call at once with `outcome`. */
 function callsOf(pacer: Pacer, clock: VirtualClock, scope: string, limit: RateLimit, n: number, outcome: (i: number) => 'ok' | 'throttled' = () => 'ok'): number[] {
   const granted: number[] = [];
@@ -248,11 +256,7 @@ describe('Pacer', () => {
     const pacer = new Pacer({ maxInFlight: 1, clock });
     const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
     const order: string[] = [];
-    const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') =>
-      void pacer.acquire(scope, limit, { page }).then((p) => {
-        order.push(name);
-        p.done('ok');
-      });
+    const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') => recordGrant(pacer, order, name, scope, limit, page);
     const lookups = { ratePerSecond: 2, burst: 1 };
     ask('first lookup', 'lookups-a', lookups, 'first');
     ask('next lookup page', 'lookups-b', lookups, 'next');
@@ -278,11 +282,7 @@ describe('Pacer', () => {
     await clock.advanceTo(20);
     const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
     const order: string[] = [];
-    const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') =>
-      void pacer.acquire(scope, limit, { page }).then((p) => {
-        order.push(name);
-        p.done('ok');
-      });
+    const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') => recordGrant(pacer, order, name, scope, limit, page);
     for (let i = 0; i < 30; i++) ask('read', 'rds', { ratePerSecond: 12, burst: 300 });
     ask('first page, long scope', 'lookups-a', lookups, 'first');
     ask('first page, short scope', 'lookups-b', lookups, 'first');
