@@ -75,6 +75,11 @@ type ClientOf<S extends AwsServiceName> = InstanceType<(typeof CLIENTS)[S]>;
 /** Services whose API is global: one client per account, signed for the default region. */
 const GLOBAL: ReadonlySet<AwsServiceName> = new Set(['iam', 'organizations']);
 
+/** Deletes what a map remembers of one account: its keys start `<account id>|`. */
+export function forgetAccount(map: Map<string, unknown>, accountId: string): void {
+  for (const key of map.keys()) if (key.startsWith(`${accountId}|`)) map.delete(key);
+}
+
 export class AwsClients {
   private readonly handler: NodeHttpHandler;
   private readonly base: AwsCredentialIdentityProvider;
@@ -196,7 +201,7 @@ export class AwsClients {
    */
   release(accountId: string): void {
     for (const key of this.clients.keys()) if (key.split('|')[1] === accountId) this.clients.delete(key);
-    for (const key of this.credentials.keys()) if (key.startsWith(`${accountId}|`)) this.credentials.delete(key);
+    forgetAccount(this.credentials, accountId);
   }
 
   private forcePathStyle(): boolean {

@@ -54,7 +54,7 @@ import {
   type Tags,
 } from '../../checks/resources.js';
 import type { AccountConfig } from '../../config/schema.js';
-import type { AwsClients } from './clients.js';
+import { forgetAccount, type AwsClients } from './clients.js';
 import { awsCall, classifyAwsError, toExternalError } from './errors.js';
 
 /** The part of the port this class implements; the IAM and threat adapters implement the rest. */
@@ -139,7 +139,7 @@ export class PublicAccessBlocks {
 
   /** Forgets an account's reads once the run is done with it (AwsClients.release). */
   forget(accountId: string): void {
-    for (const key of this.reads.keys()) if (key.startsWith(`${accountId}|`)) this.reads.delete(key);
+    forgetAccount(this.reads, accountId);
   }
 }
 

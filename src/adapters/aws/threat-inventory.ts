@@ -47,7 +47,7 @@ import type {
   TrailSelectors,
 } from '../../checks/threat/index.js';
 import type { AccountConfig } from '../../config/schema.js';
-import type { AwsClients } from './clients.js';
+import { forgetAccount, type AwsClients } from './clients.js';
 import { awsCall, classifyAwsError, toExternalError } from './errors.js';
 import { PublicAccessBlocks } from './inventory.js';
 
@@ -218,7 +218,8 @@ export class AwsThreatInventory implements AwsThreatPort {
 
   /** Forgets what was remembered of an account once the run is done with it (not a port method: combine skips `_`). */
   _forget(accountId: string): void {
-    for (const map of [this.trailHomes, this.bucketReads]) for (const key of map.keys()) if (key.startsWith(`${accountId}|`)) map.delete(key);
+    forgetAccount(this.trailHomes, accountId);
+    forgetAccount(this.bucketReads, accountId);
   }
 
   // --- GuardDuty ---
