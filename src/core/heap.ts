@@ -13,7 +13,8 @@ import { setFlagsFromString } from 'node:v8';
 
 /** Growth of at most twice the live heap between full collections (V8's factor 1 + percent / 100). */
 export const HEAP_GROWING_PERCENT = 100;
-const OPERATOR_FLAGS = /--(max-old-space-size|heap-growing-percent|max-heap-size)\b/;
+/** Node and V8 take either spelling: `--max-old-space-size` or `--max_old_space_size`. */
+const OPERATOR_FLAGS = /--(max[-_]old[-_]space[-_]size|heap[-_]growing[-_]percent|max[-_]heap[-_]size)\b/;
 
 /** Applies Vigil's heap growth policy to this process, unless the operator set heap flags; says whether it did. */
 export function applyHeapPolicy(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): boolean {

@@ -11,5 +11,6 @@ describe('heap growth policy', () => {
     expect(applyHeapPolicy({}, ['--max-old-space-size=512'])).toBe(false);
     expect(applyHeapPolicy({}, ['--heap-growing-percent=50'])).toBe(false);
     expect(applyHeapPolicy({ NODE_OPTIONS: '--max-heap-size=600 --trace-gc' }, [])).toBe(false);
+    expect(applyHeapPolicy({ NODE_OPTIONS: '--max_old_space_size=384' }, [])).toBe(false);
   });
 });
