@@ -14,14 +14,16 @@ import { PROJECT_ROOT } from '../src/core/paths.js';
 
 const OUT = join(import.meta.dirname, '.compiled');
 const LOCAL_IMPORT = /from '\.\/([\w-]+)\.js'/g;
-let built = false;
+/** Children compiled by this bench process: dist/ is built, and each child transpiled, once per process. */
+const compiled = new Map<string, string>();
 
-/** Builds dist/ once per bench process and returns the path of bench/<name>.ts compiled against it. */
+/** Builds dist/ and returns the path of bench/<name>.ts compiled against it. */
 export function compiledChild(name: string): string {
-  if (!built) {
+  const known = compiled.get(name);
+  if (known) return known;
+  if (compiled.size === 0) {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     execFileSync(process.execPath, [tsc, '-p', join(PROJECT_ROOT, 'tsconfig.build.json')], { cwd: PROJECT_ROOT, stdio: 'inherit' });
-    built = true;
   }
   mkdirSync(OUT, { recursive: true });
   const done = new Set<string>();
@@ -35,5 +37,7 @@ export function compiledChild(name: string): string {
     for (const match of outputText.matchAll(LOCAL_IMPORT)) pending.push(match[1] as string);
     writeFileSync(join(OUT, `${file}.js`), outputText.replaceAll("from '../src/", "from '../../dist/"));
   }
-  return join(OUT, `${name}.js`);
+  const path = join(OUT, `${name}.js`);
+  compiled.set(name, path);
+  return path;
 }

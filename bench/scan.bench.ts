@@ -17,9 +17,9 @@
  *
  * Targets (profile M): T <= 1.25 x T_LB, calls <= 1.02 x the minimum, <= 5 % throttled on the binding
  * scope, no check in error from throttling, peak RSS <= 512 MB; L completes within 512 MB, with no
- * check in error from throttling. Everything
- * is also written to bench/results/scan.json. The machine's load is printed: the sandbox and Vigil share
- * its cores with whatever else runs, and at k = 10 their CPU is part of the wall time.
+ * check in error from throttling. Everything is also written to bench/results/scan.json. The machine's
+ * load is printed: the sandbox and Vigil share its cores with whatever else runs, and at k = 10 their
+ * CPU is part of the wall time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
