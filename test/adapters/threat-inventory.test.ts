@@ -7,7 +7,7 @@ import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-clou
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/adapters/aws/clients.js';
-import { AwsThreatInventory, toTrailEvent } from '../../src/adapters/aws/threat-inventory.js';
+import { AwsThreatInventory, longestFirst, toTrailEvent } from '../../src/adapters/aws/threat-inventory.js';
 import type { PacerClock } from '../../src/adapters/aws/pacer.js';
 import { PACING_MIDDLEWARE_NAME } from '../../src/adapters/aws/pacing.js';
 import { eventLookups } from '../../src/checks/threat/cloudtrail-events.js';
@@ -236,5 +236,19 @@ describe('toTrailEvent', () => {
     const event = toTrailEvent({ EventId: 'e2', EventName: 'AttachRolePolicy', EventSource: 'iam.amazonaws.com', CloudTrailEvent: JSON.stringify(record) }, PRODUCTION, 'us-east-1');
 
     expect(event.actor).toEqual({ type: 'AssumedRole', name: 'role/DataPipelineRole/nightly-export', arn: record.userIdentity.arn });
+  });
+});
+
+describe('longestFirst', () => {
+  it("looks up the event names most frequent in the source's newest page first, the rest as given", () => {
+    const page = ['CreateRole', 'ListRoles', 'AttachRolePolicy', 'AttachRolePolicy', 'GetUser', 'AttachRolePolicy', 'CreateRole', 'DeleteRole'].map((name) => ({ name }));
+
+    const order = longestFirst(['AttachGroupPolicy', 'AttachRolePolicy', 'CreateRole', 'DeleteRole', 'PutRolePolicy', 'UpdateRole'], page);
+
+    expect(order).toEqual(['AttachRolePolicy', 'CreateRole', 'DeleteRole', 'AttachGroupPolicy', 'PutRolePolicy', 'UpdateRole']);
+  });
+
+  it('keeps the given order when the page shows none of the names', () => {
+    expect(longestFirst(['B', 'A', 'C'], [{ name: 'ListRoles' }])).toEqual(['B', 'A', 'C']);
   });
 });
