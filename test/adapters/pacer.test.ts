@@ -296,6 +296,28 @@ describe('Pacer', () => {
     expect(order.at(-1)).toBe('first page, short scope');
   });
 
+  it('in a scope with a burst of one whose lookups have had later pages, gives it a contended slot before any other scope\'s pages', async () => {
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });
+    const lookups = { ratePerSecond: 2, burst: 1 };
+    (await pacer.acquire('lookups-a', lookups, { page: 'first' })).done('ok');
+    await clock.advanceTo(500);
+    (await pacer.acquire('lookups-a', lookups, { page: 'next' })).done('ok');
+    await clock.advanceTo(1_000);
+    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
+    const order: string[] = [];
+    const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') => recordGrant(pacer, order, name, scope, limit, page);
+    ask('snapshot page', 'ec2', { ratePerSecond: 20, burst: 100 }, 'next');
+    ask('listing', 's3', { ratePerSecond: 100, burst: 100 }, 'first');
+    ask('lookup', 'lookups-a', lookups, 'first');
+
+    holder.done('ok');
+    await clock.advanceTo(1_000);
+
+    // Its one token would be lost while it waited; the pages lose nothing by going a call later.
+    expect(order).toEqual(['lookup', 'listing', 'snapshot page']);
+  });
+
   it('gives a contended slot to the scope whose waiting calls only its rate can drain, before scopes with tokens to spare', async () => {
     const clock = new VirtualClock();
     const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });

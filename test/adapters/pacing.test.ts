@@ -107,6 +107,21 @@ describe('the pacing middleware', () => {
     expect(stats?.limit).toEqual({ ratePerSecond: 3, burst: 7 });
   });
 
+  it('lets in and paces each of a command\'s calls in flight together, though the cached middleware chain gives them one context', async () => {
+    // A burst of 2 and a fast rate: only a few calls are let in at a time, and each must give its room back.
+    const clients = new AwsClients({ ...SETTINGS, rateLimits: { rds: { ratePerSecond: 500, burst: 2 } } });
+    const client = clients.client('rds', PRODUCTION, 'us-east-1');
+
+    const answers = await Promise.all(Array.from({ length: 30 }, () => client.send(new DescribeDBInstancesCommand({ MaxRecords: 20 }))));
+    const stats = clients.pacer.stats('rds|222222222222|us-east-1');
+    const cached = client.config.cacheMiddleware;
+    clients.destroy();
+
+    expect(cached).toBe(true);
+    expect(answers.every((a) => Array.isArray(a.DBInstances))).toBe(true);
+    expect(stats).toMatchObject({ granted: 30, waiting: 0 });
+  });
+
   it('runs after retries and before signing, so every attempt goes through the pacer and is signed when it leaves', () => {
     const clients = new AwsClients(SETTINGS);
 

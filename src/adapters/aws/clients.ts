@@ -30,6 +30,7 @@ import {
   type PacingDeps,
 } from './pacing.js';
 import { rateLimits } from './rate-limits.js';
+import { SessionSignatureV4 } from './signer.js';
 
 export type AwsSettings = VigilConfig['aws'];
 
@@ -131,7 +132,11 @@ export class AwsClients {
         maxAttempts: this.settings.maxAttempts,
         requestHandler: this.handler,
         logger: SDK_LOGGER,
-        ...(service === 's3' ? { forcePathStyle: this.forcePathStyle(), followRegionRedirects: true } : {}),
+        // The SDK's handler cache (one middleware chain per command, not one built and sorted per call,
+        // some 15 % of a call's CPU) shares one execution context among a command's calls, and signing
+        // keys are kept per role session (signer.ts). Neither for S3: its region redirects and bucket
+        // endpoints are written into that context per call, and it signs with its own multi-region signer.
+        ...(service === 's3' ? { forcePathStyle: this.forcePathStyle(), followRegionRedirects: true } : { cacheMiddleware: true, signerConstructor: SessionSignatureV4 }),
       });
       const stack = (client as unknown as { middlewareStack: MiddlewareStack<object, object> }).middlewareStack;
       const scope = { service, account: account?.id, region: effectiveRegion };

@@ -15,10 +15,11 @@
  * (LookupEvents) only later pages count as links: such a scope sends one call per interval whatever
  * waits, and the first pages of its lookups, dozens per region at the start of a scan, would
  * otherwise crowd out every other scope's work. Once one of its lookups has had a later page, though,
- * the scope is a long one (an account whose history fills pages): its first pages start chains too,
- * and claim slots as links do, behind its later pages. Left to queue by their count, they waited for
- * slots behind scopes with bigger queues while the scope idled between its chains' pages, and the
- * lookups asked last (dozens of IAM event names) ran to the end of the benchmark's scan.
+ * the scope is a long one (an account whose history fills pages), and its calls, first pages included,
+ * take a free slot before any other scope's whenever it has a token: its bucket holds one token, so
+ * each turn it waits for is lost for good, while it takes one slot per interval. Ranked as links by
+ * their rate, the slowest there is, its calls waited behind every other scope's pages, and the
+ * benchmark's large account ran its lookups at two thirds of the pace it allows, to the end of the scan.
  *
  * When calls wait for slots (the in-flight cap is reached), a free slot goes first to a scope with a
  * link waiting (the fastest scope first: a chain's pace is the slower of its round trips and its
@@ -142,6 +143,8 @@ interface Bucket {
 
 /** Above any backlog in seconds: a scope with a link waiting claims the next slot before others. */
 const CHAIN_CLAIM = 1e9;
+/** Above any link: a long scope with a burst of one, whose token is lost if it waits. */
+const TURN_CLAIM = 2 * CHAIN_CLAIM;
 
 /** Float refills land a hair under a whole token; count those as whole. */
 const EPSILON = 1e-9;
@@ -293,10 +296,12 @@ export class Pacer {
   }
 
   /**
-   * How much the scope needs the next slot (see the top of this file): links first (and the first pages
-   * of a scope whose listings proved long), then the longest queue at its rate.
+   * How much the scope needs the next slot (see the top of this file): a long scope with a burst of one
+   * first, then links (and the other calls of a scope whose listings proved long), then the longest
+   * queue at its rate.
    */
   private claim(b: Bucket): number {
+    if (b.paged && b.capacity <= 1) return TURN_CLAIM;
     return b.chainQueue.length > 0 || (b.paged && b.queue.length > 0) ? CHAIN_CLAIM + b.rate : waiting(b) / b.rate;
   }
 

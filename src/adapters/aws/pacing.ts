@@ -56,8 +56,12 @@ export const ADMISSION_MIDDLEWARE_OPTIONS: InitializeHandlerOptions & AbsoluteLo
   override: true,
 };
 
-/** The room each call was let in with, until the pacer lets it through. */
-const admissions = new WeakMap<HandlerExecutionContext, () => void>();
+/**
+ * The room each call was let in with, until the pacer lets it through, by the call's input: clients
+ * that cache their middleware (clients.ts) share one execution context among all calls of a command,
+ * while each call has its own input object, carried from the first step to the last.
+ */
+const admissions = new WeakMap<object, () => void>();
 
 /**
  * Before signing (and after retries): the SDK resolves credentials, an AssumeRole perhaps, while
@@ -117,13 +121,13 @@ export function admissionMiddleware<Input extends object, Output extends object>
     if (!limit) return next(args);
     deps.health.check(scope, operation);
     const release = await deps.pacer.admit(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit], { page: listingPage(args.input) });
-    admissions.set(context, release);
+    admissions.set(args.input, release);
     try {
       return await next(args);
     } finally {
       // A call that failed before its turn (serializing, resolving credentials) gives its room back here.
       release();
-      admissions.delete(context);
+      admissions.delete(args.input);
     }
   };
 }
@@ -140,7 +144,7 @@ export function pacingMiddleware<Input extends object, Output extends object>(
     for (let attempt = 1; ; attempt++) {
       deps.health.check(scope, operation);
       const permit = limit
-        ? await deps.pacer.acquire(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit], { page: listingPage(args.input), admission: admissions.get(context) })
+        ? await deps.pacer.acquire(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit], { page: listingPage(args.input), admission: admissions.get(args.input) })
         : undefined;
       // The service may have stopped answering while this call waited for its turn.
       if (!deps.health.isAnswering(scope)) {
