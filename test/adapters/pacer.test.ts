@@ -251,6 +251,29 @@ describe('Pacer', () => {
     expect(order).toEqual(['rds', 'guardduty']);
   });
 
+  it('among scopes with pages waiting, gives a contended slot first to the scope whose listings returned the most items', async () => {
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ maxInFlight: 1, clock });
+    const rds = { ratePerSecond: 12, burst: 300 };
+    for (const [scope, items] of [['rds-big', 60], ['rds-small', 3], ['rds-empty', 0]] as const) {
+      (await pacer.acquire(scope, rds, { page: 'first' })).done('ok');
+      pacer.listedItems(scope, items);
+    }
+    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
+    const order: string[] = [];
+    const ask = (scope: string, limit: RateLimit) => recordGrant(pacer, order, scope, scope, limit, 'first');
+    ask('rds-empty', rds);
+    ask('ec2-new', { ratePerSecond: 20, burst: 100 });
+    ask('rds-small', rds);
+    ask('rds-big', rds);
+
+    holder.done('ok');
+    await clock.advanceTo(0);
+
+    // Items found come first; among scopes that found none, the faster one.
+    expect(order).toEqual(['rds-big', 'rds-small', 'ec2-new', 'rds-empty']);
+  });
+
   it('in a scope with a burst of one, ranks first pages by their queue and only later pages as links', async () => {
     const clock = new VirtualClock();
     const pacer = new Pacer({ maxInFlight: 1, clock });

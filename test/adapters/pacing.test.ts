@@ -6,13 +6,13 @@
  */
 import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
-import { GetAccountSummaryCommand } from '@aws-sdk/client-iam';
+import { GetAccountAuthorizationDetailsCommand, GetAccountSummaryCommand } from '@aws-sdk/client-iam';
 import { DescribeTrailsCommand, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, type AwsSettings } from '../../src/adapters/aws/clients.js';
 import { awsCall } from '../../src/adapters/aws/errors.js';
 import { Pacer, systemPacerClock } from '../../src/adapters/aws/pacer.js';
-import { PACING_MIDDLEWARE_NAME, pacingMiddleware, ScopeHealth } from '../../src/adapters/aws/pacing.js';
+import { itemsOf, PACING_MIDDLEWARE_NAME, pacingMiddleware, ScopeHealth } from '../../src/adapters/aws/pacing.js';
 import { DEFAULT_RATE_LIMITS } from '../../src/adapters/aws/rate-limits.js';
 import type { AccountConfig } from '../../src/config/schema.js';
 import { externalFailure } from '../helpers/errors.js';
@@ -120,6 +120,32 @@ describe('the pacing middleware', () => {
     expect(cached).toBe(true);
     expect(answers.every((a) => Array.isArray(a.DBInstances))).toBe(true);
     expect(stats).toMatchObject({ granted: 30, waiting: 0 });
+  });
+
+  it('counts the items a listing page returned by its longest list', () => {
+    expect(itemsOf({ $metadata: {}, Marker: 'm', DBInstances: [1, 2, 3] })).toBe(3);
+    expect(itemsOf({ UserDetailList: [1], RoleDetailList: [1, 2, 3, 4], Policies: [1, 2] })).toBe(4);
+    expect(itemsOf({ $metadata: {} })).toBe(0);
+    expect(itemsOf(undefined)).toBe(0);
+  });
+
+  it('tells the pacer how many items each listing page of a scope returned', async () => {
+    const clients = new AwsClients(SETTINGS);
+    const listed: Array<[string, number]> = [];
+    const tell = clients.pacer.listedItems.bind(clients.pacer);
+    clients.pacer.listedItems = (scope, items) => {
+      listed.push([scope, items]);
+      tell(scope, items);
+    };
+
+    const details = await clients.client('iam', PRODUCTION, 'us-east-1').send(new GetAccountAuthorizationDetailsCommand({ MaxItems: 100 }));
+    await clients.client('iam', PRODUCTION, 'us-east-1').send(new GetAccountSummaryCommand({}));
+    clients.destroy();
+
+    // The listing is counted by its longest list; a call that is not a listing is not counted.
+    const longest = Math.max(...[details.UserDetailList, details.GroupDetailList, details.RoleDetailList, details.Policies].map((list) => list?.length ?? 0));
+    expect(longest).toBeGreaterThan(0);
+    expect(listed).toEqual([['iam|222222222222|us-east-1', longest]]);
   });
 
   it('runs after retries and before signing, so every attempt goes through the pacer and is signed when it leaves', () => {

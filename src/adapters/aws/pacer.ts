@@ -22,8 +22,12 @@
  * benchmark's large account ran its lookups at two thirds of the pace it allows, to the end of the scan.
  *
  * When calls wait for slots (the in-flight cap is reached), a free slot goes first to a scope with a
- * link waiting (the fastest scope first: a chain's pace is the slower of its round trips and its
- * scope's rate, so a slot matters most where the rate is high), then to the scope whose waiting calls
+ * link waiting: the one whose listings have returned the most items (`listedItems`, told by the
+ * pacing middleware), for a scope that lists thousands of things is the one whose later pages and
+ * per-item reads set the scan's floor (the large account's snapshot listing, asked for when its
+ * instances came back, waited half a second behind the start's empty listings); among equals the
+ * fastest scope (a chain's pace is the slower of its round trips and its scope's rate, so a slot
+ * matters most where the rate is high). Then it goes to the scope whose waiting calls
  * take longest at its rate: the scope that sets the scan's floor is not kept waiting by scopes with
  * time to spare. Tokens do not lower that claim: a scope with a long queue needs many slots whether or
  * not its bucket is full. Equal claims take turns.
@@ -139,10 +143,14 @@ interface Bucket {
   throttled: number;
   /** Whether a later page has been asked for in this scope: its listings are long. */
   paged: boolean;
+  /** Items the scope's listings have returned so far: how much its reads have found to look at. */
+  listed: number;
 }
 
 /** Above any backlog in seconds: a scope with a link waiting claims the next slot before others. */
 const CHAIN_CLAIM = 1e9;
+/** Among links, the rate only breaks ties between scopes whose listings returned as many items. */
+const RATE_RANK = 1e6;
 /** Above any link: a long scope with a burst of one, whose token is lost if it waits. */
 const TURN_CLAIM = 2 * CHAIN_CLAIM;
 
@@ -210,7 +218,7 @@ export class Pacer {
     let bucket = this.buckets.get(scope);
     if (!bucket) {
       const ahead = Math.max(MIN_AHEAD, Math.ceil(limit.burst + limit.ratePerSecond * this.aheadSeconds));
-      bucket = { scope, limit, rate: limit.ratePerSecond, capacity: 1, refillPerMs: 0, tokens: 0, updatedAt: this.clock.now(), chainQueue: [], queue: [], admitted: 0, ahead, admitLinks: [], admitQueue: [], answeredUpTo: 0, granted: 0, throttled: 0, paged: false };
+      bucket = { scope, limit, rate: limit.ratePerSecond, capacity: 1, refillPerMs: 0, tokens: 0, updatedAt: this.clock.now(), chainQueue: [], queue: [], admitted: 0, ahead, admitLinks: [], admitQueue: [], answeredUpTo: 0, granted: 0, throttled: 0, paged: false, listed: 0 };
       this.reshape(bucket);
       bucket.tokens = bucket.capacity;
       this.buckets.set(scope, bucket);
@@ -252,6 +260,12 @@ export class Pacer {
       permit.done(isThrottle(err) ? 'throttled' : 'failed');
       throw err;
     }
+  }
+
+  /** Tells the pacer how many items a listing page of the scope returned. */
+  listedItems(scope: string, items: number): void {
+    const b = this.buckets.get(scope);
+    if (b) b.listed += items;
   }
 
   stats(scope: string): ScopeStats | undefined {
@@ -302,7 +316,7 @@ export class Pacer {
    */
   private claim(b: Bucket): number {
     if (b.paged && b.capacity <= 1) return TURN_CLAIM;
-    return b.chainQueue.length > 0 || (b.paged && b.queue.length > 0) ? CHAIN_CLAIM + b.rate : waiting(b) / b.rate;
+    return b.chainQueue.length > 0 || (b.paged && b.queue.length > 0) ? CHAIN_CLAIM + b.listed + b.rate / RATE_RANK : waiting(b) / b.rate;
   }
 
   /**

@@ -107,6 +107,14 @@ export function listingPage(input: unknown): 'first' | 'next' | undefined {
   return PAGE_SIZES.some((key) => fields[key] !== undefined) ? 'first' : undefined;
 }
 
+/** How many items a listing page returned: its longest list. */
+export function itemsOf(output: unknown): number {
+  if (!output || typeof output !== 'object') return 0;
+  let most = 0;
+  for (const value of Object.values(output)) if (Array.isArray(value) && value.length > most) most = value.length;
+  return most;
+}
+
 /** A request whose body can be sent twice: none, text or bytes, never a stream (an S3 upload). */
 function resendable(request: unknown): boolean {
   const body = (request as { body?: unknown } | undefined)?.body;
@@ -141,11 +149,10 @@ export function pacingMiddleware<Input extends object, Output extends object>(
   return (next, context) => async (args) => {
     const operation = operationOf(context.commandName);
     const limit = limitScopeOf(scope.service, operation);
+    const page = listingPage(args.input);
     for (let attempt = 1; ; attempt++) {
       deps.health.check(scope, operation);
-      const permit = limit
-        ? await deps.pacer.acquire(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit], { page: listingPage(args.input), admission: admissions.get(args.input) })
-        : undefined;
+      const permit = limit ? await deps.pacer.acquire(pacerKey(limit, scope.account ?? 'base', scope.region), deps.limits[limit], { page, admission: admissions.get(args.input) }) : undefined;
       // The service may have stopped answering while this call waited for its turn.
       if (!deps.health.isAnswering(scope)) {
         permit?.done('failed');
@@ -155,6 +162,7 @@ export function pacingMiddleware<Input extends object, Output extends object>(
         if (permit) await freshIdentity(context, credentials);
         const out = await next(args);
         permit?.done('ok');
+        if (permit && page) deps.pacer.listedItems(permit.scope, itemsOf(out.output));
         deps.health.answered(scope);
         return out;
       } catch (err) {
