@@ -53,6 +53,14 @@ function callsOf(pacer: Pacer, clock: VirtualClock, scope: string, limit: RateLi
   return granted;
 }
 
+/** One lookup of the scope has had a later page, `interval` ms after its first: its listings are long. */
+async function lookupsProvedLong(pacer: Pacer, clock: VirtualClock, scope: string, limit: RateLimit, interval: number): Promise<void> {
+  (await pacer.acquire(scope, limit, { page: 'first' })).done('ok');
+  await clock.advanceTo(clock.now() + interval);
+  (await pacer.acquire(scope, limit, { page: 'next' })).done('ok');
+  await clock.advanceTo(clock.now() + interval);
+}
+
 describe('Pacer', () => {
   it('lets a burst through at once, then one call per refill interval', async () => {
     const clock = new VirtualClock();
@@ -299,10 +307,7 @@ describe('Pacer', () => {
     const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });
     const lookups = { ratePerSecond: 1000, burst: 1 };
     // One page of a long lookup has gone: the scope's listings fill pages.
-    (await pacer.acquire('lookups-a', lookups, { page: 'first' })).done('ok');
-    await clock.advanceTo(10);
-    (await pacer.acquire('lookups-a', lookups, { page: 'next' })).done('ok');
-    await clock.advanceTo(20);
+    await lookupsProvedLong(pacer, clock, 'lookups-a', lookups, 10);
     const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
     const order: string[] = [];
     const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') => recordGrant(pacer, order, name, scope, limit, page);
@@ -323,10 +328,7 @@ describe('Pacer', () => {
     const clock = new VirtualClock();
     const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });
     const lookups = { ratePerSecond: 2, burst: 1 };
-    (await pacer.acquire('lookups-a', lookups, { page: 'first' })).done('ok');
-    await clock.advanceTo(500);
-    (await pacer.acquire('lookups-a', lookups, { page: 'next' })).done('ok');
-    await clock.advanceTo(1_000);
+    await lookupsProvedLong(pacer, clock, 'lookups-a', lookups, 500);
     const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
     const order: string[] = [];
     const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') => recordGrant(pacer, order, name, scope, limit, page);
