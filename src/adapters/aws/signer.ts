@@ -20,14 +20,18 @@ export class SessionSignatureV4 extends SignatureV4 {}
 const derive = (SignatureV4.prototype as unknown as { getSigningKey: DeriveKey }).getSigningKey;
 Object.defineProperty(SessionSignatureV4.prototype, 'getSigningKey', {
   value: function getSigningKey(this: SignatureV4, credentials: AwsCredentialIdentity, region: string, shortDate: string, service?: string): Promise<Uint8Array> {
-    const keys = keysBySession.get(credentials) ?? new Map<string, Promise<Uint8Array>>();
-    keysBySession.set(credentials, keys);
+    let keys = keysBySession.get(credentials);
+    if (!keys) {
+      keys = new Map<string, Promise<Uint8Array>>();
+      keysBySession.set(credentials, keys);
+    }
+    const known = keys;
     const id = `${shortDate}|${region}|${service ?? (this as unknown as { service: string }).service}`;
     let key = keys.get(id);
     if (!key) {
       key = derive.call(this, credentials, region, shortDate, service);
       // A failed derivation is not kept: the next call tries again.
-      key.catch(() => keys.delete(id));
+      key.catch(() => known.delete(id));
       keys.set(id, key);
     }
     return key;
