@@ -26,7 +26,7 @@ import type { UnavailableAccount } from './accounts.js';
 import type { CheckDefinition } from './definitions.js';
 import type { EvalContext, Evaluator, NeedLoader } from './evaluator.js';
 import { IAM_NEED_READS, IAM_NEEDS } from './iam/index.js';
-import { cachedInventory, type InventoryPort } from './inventory.js';
+import { cachedInventory, type CachedInventory, type InventoryPort } from './inventory.js';
 import { CouldNotLook, type BackupSource, type Resource, type ResourceKind, type S3Bucket, type Snapshot, type SourceKind } from './resources.js';
 import { describeScope, inScope, type Scope } from './scope.js';
 import { subjectKind, type Level, type ListWindow } from './subjects.js';
@@ -51,6 +51,12 @@ export function inventoryReads(check: CheckDefinition, evaluator: Evaluator<Reco
     else for (const method of REGISTERED_NEED_READS[need] ?? []) reads.add(method);
   }
   return reads;
+}
+
+/** inventoryReads; for a check whose evaluator is unknown, its subjects' lists (its units list them, then fail). */
+function readsOfCheck(check: CheckDefinition, evaluators: ReadonlyMap<string, Evaluator<Record<string, unknown>>>): ReadonlySet<keyof InventoryPort> {
+  const evaluator = evaluators.get(check.evaluator);
+  return evaluator ? inventoryReads(check, evaluator) : new Set(subjectKind(check.resource).reads);
 }
 
 export interface EvaluationPlan {
@@ -180,8 +186,7 @@ export function countEvaluations(plan: EvaluationPlan): number {
  */
 export function chainOrder(checks: readonly CheckDefinition[], evaluators: ReadonlyMap<string, Evaluator<Record<string, unknown>>>): CheckDefinition[] {
   const ranked = checks.map((check, index) => {
-    const evaluator = evaluators.get(check.evaluator);
-    const reads = evaluator ? [...inventoryReads(check, evaluator)] : [];
+    const reads = [...readsOfCheck(check, evaluators)];
     const lead = reads.reduce<{ read?: keyof InventoryPort; weight: number }>((best, read) => ((CHAIN_WEIGHT[read] ?? 0) > best.weight ? { read, weight: CHAIN_WEIGHT[read] ?? 0 } : best), { weight: 0 });
     return { check, index, ...lead };
   });
@@ -196,18 +201,29 @@ export function chainOrder(checks: readonly CheckDefinition[], evaluators: Reado
 export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: (batch: CheckResult[], unit: UnitProgress) => Promise<void> | void): Promise<void> {
   // One queue per account-region (or account, or the run), grouped by account, each in chain order.
   const checks = chainOrder(plan.checks, deps.evaluators);
+  const readsOf = new Map(checks.map((check) => [check, readsOfCheck(check, deps.evaluators)]));
   const groups = new Map<string, Map<string, Array<{ check: CheckDefinition; unit: Unit }>>>();
+  // How many of each account's evaluations are still to read each list.
+  const readers = new Map<string, Map<keyof InventoryPort, number>>();
   for (const unit of planUnits(plan)) {
     const group = unit.account?.id ?? NO_ACCOUNT;
     const queues = groups.get(group) ?? new Map<string, Array<{ check: CheckDefinition; unit: Unit }>>();
+    const left = readers.get(group) ?? new Map<keyof InventoryPort, number>();
     const key = `${group}|${unit.region}`;
     const queue = queues.get(key) ?? [];
-    for (const check of checks) if (subjectKind(check.resource).level === unit.level) queue.push({ check, unit });
+    for (const check of checks) {
+      if (subjectKind(check.resource).level !== unit.level) continue;
+      queue.push({ check, unit });
+      for (const read of readsOf.get(check) ?? []) left.set(read, (left.get(read) ?? 0) + 1);
+    }
     queues.set(key, queue);
     groups.set(group, queues);
+    readers.set(group, left);
   }
-  // Every list is fetched at most once per account, however many checks need it, and forgotten with the account.
-  const caches = new Map<string, InventoryPort>();
+  // Every list is fetched at most once per account, however many checks need it, and forgotten when
+  // the last of them is done: a large account's 25,000 EBS snapshots are not held for the quarter of a
+  // minute its RDS snapshots' sharing takes to read.
+  const caches = new Map<string, CachedInventory>();
   const inventoryOf = (group: string) => {
     let cached = caches.get(group);
     if (!cached) {
@@ -216,6 +232,14 @@ export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: 
     }
     return cached;
   };
+  const doneReading = (group: string, check: CheckDefinition) => {
+    const left = readers.get(group);
+    for (const read of readsOf.get(check) ?? []) {
+      const n = (left?.get(read) ?? 1) - 1;
+      left?.set(read, n);
+      if (n === 0) caches.get(group)?.forget(read);
+    }
+  };
   const timeoutMs = deps.unitTimeoutMs ?? DEFAULT_UNIT_TIMEOUT_MS;
   const sleep = deps.sleep ?? deadlineTimer;
   const limits = { concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY, perQueue: deps.scopeConcurrency ?? DEFAULT_SCOPE_CONCURRENCY, groups: deps.accountWindow ?? DEFAULT_ACCOUNT_WINDOW };
@@ -223,12 +247,18 @@ export async function evaluate(plan: EvaluationPlan, deps: EngineDeps, onBatch: 
     [...groups].map(([id, queues]) => ({ id, queues })),
     limits,
     async ({ check, unit }) => {
-      const inventory = inventoryOf(unit.account?.id ?? NO_ACCOUNT);
-      const batch = await withDeadline(evaluateUnit(check, unit, plan, deps, inventory), timeoutMs, sleep, () => timedOut(check, unit, deps, timeoutMs));
+      const group = unit.account?.id ?? NO_ACCOUNT;
+      let batch: CheckResult[];
+      try {
+        batch = await withDeadline(evaluateUnit(check, unit, plan, deps, inventoryOf(group)), timeoutMs, sleep, () => timedOut(check, unit, deps, timeoutMs));
+      } finally {
+        doneReading(group, check);
+      }
       await onBatch(batch, { checkId: check.id, accountId: unit.account?.id ?? NO_ACCOUNT, region: unit.region, results: batch.length });
     },
     (group) => {
       caches.delete(group);
+      readers.delete(group);
       deps.inventory.release?.(group);
     },
   );

@@ -21,26 +21,37 @@ export interface InventoryPort extends IamInventoryPort, ThreatInventoryPort {
   release?(accountId: string): void;
 }
 
+/** An inventory that fetches each list once, and can be told a list has no readers left. */
+export interface CachedInventory extends InventoryPort {
+  /** Lets go of everything `method` has fetched; a later call fetches again. */
+  forget(method: keyof InventoryPort): void;
+}
+
 /**
  * Memoizes every list for one run, keyed by method and arguments (accounts by id, dates by time),
  * so concurrent checks share one fetch.
  */
-export function cachedInventory(inner: InventoryPort): InventoryPort {
-  const cache = new Map<string, unknown>();
+export function cachedInventory(inner: InventoryPort): CachedInventory {
+  const cache = new Map<string, Map<string, unknown>>();
   const keyOf = (arg: unknown): string => {
     if (arg instanceof Date) return arg.toISOString();
     if (arg && typeof arg === 'object' && 'id' in arg) return String((arg as { id: unknown }).id);
     return JSON.stringify(arg) ?? 'undefined';
   };
+  const forget = (method: keyof InventoryPort) => cache.delete(method);
   return new Proxy(inner, {
     get(target, prop, receiver) {
+      if (prop === 'forget') return forget;
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        const key = `${String(prop)}|${args.map(keyOf).join('|')}`;
-        if (!cache.has(key)) cache.set(key, (value as (...a: unknown[]) => unknown).apply(target, args));
-        return cache.get(key);
+        const method = String(prop);
+        let fetched = cache.get(method);
+        if (!fetched) cache.set(method, (fetched = new Map()));
+        const key = args.map(keyOf).join('|');
+        if (!fetched.has(key)) fetched.set(key, (value as (...a: unknown[]) => unknown).apply(target, args));
+        return fetched.get(key);
       };
     },
-  });
+  }) as CachedInventory;
 }

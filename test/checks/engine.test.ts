@@ -119,6 +119,46 @@ describe('the check engine', () => {
     expect(inventory.calls).toEqual(['rdsInstances:us-east-1', 'rdsSnapshots:us-east-1']);
   });
 
+  it("forgets a list only once the account's last check that reads it is done: none is fetched twice", async () => {
+    // One evaluation at a time: us-west-2's own checks are done before us-east-1's copies check reads
+    // us-west-2's snapshots, and both regions' snapshot checks are done before the volume check.
+    const own: Snapshot = snapshot('snap-111', hoursAgo(30), { sourceKind: 'ebs-volume', sourceId: 'vol-0abc', arn: 'arn:aws:ec2:us-east-1::snapshot/snap-111' });
+    const copy: Snapshot = snapshot('snap-222', hoursAgo(5), { sourceKind: 'ebs-volume', sourceId: 'vol-ffffffff', region: 'us-west-2', sourceRegion: 'us-east-1', sourceSnapshotArn: 'snap-111' });
+    const inventory = new FakeInventory({ ebsVolumes: { 'us-east-1': [ebsVolume()] }, ebsSnapshots: { 'us-east-1': [own], 'us-west-2': [copy] } });
+    const checks = [
+      check('ebs-snapshot-fresh', 'snapshot-freshness', { source: 'ebs-volume' }, 'ebs-volume'),
+      check('ebs-volume-encrypted', 'source-encrypted', { source: 'ebs-volume' }, 'ebs-volume'),
+      check('ebs-dr-copy', 'dr-copy', { source: 'ebs-volume' }, 'ebs-volume'),
+    ];
+    const results: CheckResult[] = [];
+
+    await evaluate(
+      { checks, accounts: [ACCOUNT], scope: { include: [], exclude: [] } },
+      { inventory: asPort(inventory), evaluators: EVALUATORS, now: NOW, clock: () => NOW, concurrency: 1 },
+      (batch) => {
+        results.push(...batch);
+      },
+    );
+
+    expect([...inventory.calls].sort()).toEqual(['ebsSnapshots:us-east-1', 'ebsSnapshots:us-west-2', 'ebsVolumes:us-east-1', 'ebsVolumes:us-west-2']);
+    expect(results.find((r) => r.checkId === 'ebs-dr-copy' && r.region === 'us-east-1')).toMatchObject({ status: 'pass', facts: { newestCopy: 'snap-222' } });
+  });
+
+  it('fetches a forgotten list again when asked again', async () => {
+    const inventory = new FakeInventory({ rdsInstances: { 'us-east-1': [rdsInstance()] }, rdsSnapshots: { 'us-east-1': dailySnapshots(2) } });
+    const { cachedInventory } = await import('../../src/checks/inventory.js');
+    const cached = cachedInventory(asPort(inventory));
+
+    await cached.rdsSnapshots(ACCOUNT, 'us-east-1');
+    await cached.rdsInstances(ACCOUNT, 'us-east-1');
+    await cached.rdsSnapshots(ACCOUNT, 'us-east-1');
+    cached.forget('rdsSnapshots');
+    await cached.rdsSnapshots(ACCOUNT, 'us-east-1');
+    await cached.rdsInstances(ACCOUNT, 'us-east-1');
+
+    expect(inventory.calls).toEqual(['rdsSnapshots:us-east-1', 'rdsInstances:us-east-1', 'rdsSnapshots:us-east-1']);
+  });
+
   it('matches EBS copies in the DR region through the snapshot they were copied from', async () => {
     const own: Snapshot = snapshot('snap-111', hoursAgo(30), { sourceKind: 'ebs-volume', sourceId: 'vol-0abc', arn: 'arn:aws:ec2:us-east-1::snapshot/snap-111' });
     const copy: Snapshot = snapshot('snap-222', hoursAgo(5), { sourceKind: 'ebs-volume', sourceId: 'vol-ffffffff', region: 'us-west-2', sourceRegion: 'us-east-1', sourceSnapshotArn: 'snap-111' });
