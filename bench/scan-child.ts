@@ -61,19 +61,22 @@ const vault = createVaultClient({ address: input.endpoint, token: input.vaultTok
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-scan-'));
 const store = SqliteStore.open(dir);
 
+const started = performance.now();
+const cpuAtStart = process.cpuUsage();
+const trace = process.env['VIGIL_BENCH_TRACE'] === '1';
 // Peak RSS counts garbage V8 has not collected yet (it collects lazily when memory is plentiful);
 // the heap in use after each full collection is what the scan actually holds.
 let liveHeap = 0;
 const gcObserver = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
-    if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) liveHeap = Math.max(liveHeap, process.memoryUsage().heapUsed);
+    if ((entry as { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+    const live = process.memoryUsage().heapUsed;
+    liveHeap = Math.max(liveHeap, live);
+    if (trace) console.error(`${((performance.now() - started) / 1000).toFixed(1)}s full collection: ${Math.round(live / 1024 / 1024)} MB live`);
   }
 });
 gcObserver.observe({ entryTypes: ['gc'] });
 
-const started = performance.now();
-const cpuAtStart = process.cpuUsage();
-const trace = process.env['VIGIL_BENCH_TRACE'] === '1';
 let units = 0;
 // VIGIL_BENCH_TRACE=1: memory once a second on stderr, to see what the peak is made of.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });

@@ -18,6 +18,20 @@ export function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
+/** A run's day strings, one per day: each source's result keeps its missing days (3,000 volumes x 60 days). */
+const DAY_KEYS = new Map<number, string>();
+const DAY_KEYS_KEPT = 4096;
+
+function dayKey(startOfDay: number): string {
+  let key = DAY_KEYS.get(startOfDay);
+  if (key === undefined) {
+    if (DAY_KEYS.size >= DAY_KEYS_KEPT) DAY_KEYS.clear();
+    key = utcDay(new Date(startOfDay));
+    DAY_KEYS.set(startOfDay, key);
+  }
+  return key;
+}
+
 /**
  * The complete days of a `windowDays` retention window (or since the source was created, if later)
  * up to yesterday, and which of them have no backup time in `times`. The day exactly `windowDays`
@@ -36,7 +50,7 @@ export function dailyCoverage(times: readonly Date[], now: Date, windowDays: num
   const windowList: string[] = [];
   const missing: string[] = [];
   for (let day = first; day < startOfToday; day += DAY_MS) {
-    const key = utcDay(new Date(day));
+    const key = dayKey(day);
     windowList.push(key);
     if (!present.has(key)) missing.push(key);
   }

@@ -86,13 +86,42 @@ const EC2_SNAPSHOT_PAGE = 1000;
 /** What AWS's own tooling uses for EBS copies' unknown source volume. */
 const PLACEHOLDER_VOLUME = 'vol-ffffffff';
 
-function rdsTags(list: RdsTag[] | undefined): Tags {
-  return Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+/** One copy of each text a listing repeats; `undefined` stays `undefined`. */
+type Intern = <T extends string | undefined>(text: T) => T;
+
+/**
+ * A listing's interner: a large account's 25,000 snapshots repeat a handful of KMS keys, states, volume
+ * ids and tag values, each otherwise a string of its own for as long as the account's checks need them.
+ */
+function interner(): Intern {
+  const seen = new Map<string, string>();
+  return <T extends string | undefined>(text: T): T => {
+    if (text === undefined) return text;
+    const kept = seen.get(text);
+    if (kept !== undefined) return kept as T;
+    seen.set(text, text);
+    return text;
+  };
 }
 
-function ec2Tags(list: Ec2Tag[] | undefined): Tags {
-  return Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+const asIs: Intern = (text) => text;
+
+function rdsTags(list: RdsTag[] | undefined, intern: Intern = asIs): Tags {
+  return Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', intern(t.Value ?? '')]));
 }
+
+function ec2Tags(list: Ec2Tag[] | undefined, intern: Intern = asIs): Tags {
+  return Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', intern(t.Value ?? '')]));
+}
+
+/** Sharing answers most snapshots have: one frozen object each, not one per snapshot. */
+const NOT_PUBLIC: Fetched<boolean> = Object.freeze(fetched(false));
+const PUBLIC: Fetched<boolean> = Object.freeze(fetched(true));
+const SHARED_WITH_NONE: Fetched<string[]> = Object.freeze(fetched(Object.freeze([]) as unknown as string[]));
+const SHARING_NOT_READ_YET: Fetched<never> = Object.freeze(notFetched<never>('not read yet'));
+const EBS_SHARING_UNREAD: Fetched<string[]> = Object.freeze(
+  notFetched<string[]>('Vigil does not read per-snapshot sharing of EBS snapshots (one API call per snapshot); only public exposure is judged'),
+);
 
 function restoreAttribute(attributes: DBSnapshotAttribute[] | undefined): { isPublic: boolean; sharedWith: string[] } {
   const values = (attributes ?? []).find((a) => a.AttributeName === 'restore')?.AttributeValues ?? [];
@@ -100,8 +129,13 @@ function restoreAttribute(attributes: DBSnapshotAttribute[] | undefined): { isPu
 }
 
 function setSharing(s: Snapshot, read: Fetched<{ isPublic: boolean; sharedWith: string[] }>): void {
-  s.isPublic = read.ok ? fetched(read.value.isPublic) : read;
-  s.sharedWith = read.ok ? fetched(read.value.sharedWith) : read;
+  if (!read.ok) {
+    s.isPublic = read;
+    s.sharedWith = read;
+    return;
+  }
+  s.isPublic = read.value.isPublic ? PUBLIC : NOT_PUBLIC;
+  s.sharedWith = read.value.sharedWith.length === 0 ? SHARED_WITH_NONE : fetched(read.value.sharedWith);
 }
 
 /**
@@ -220,6 +254,7 @@ export class AwsInventory implements BackupInventoryPort {
         () => client.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: s.id })).then((r) => restoreAttribute(r.DBSnapshotAttributesResult?.DBSnapshotAttributes)),
         { service: 'rds', operation: 'DescribeDBSnapshotAttributes', account: account.id, region },
       ).then((read) => setSharing(s, read));
+    const intern = interner();
     await awsCall({ service: 'rds', operation: 'DescribeDBSnapshots', account: account.id, region }, async () => {
       for await (const page of paginateDescribeDBSnapshots({ client, pageSize: RDS_PAGE }, {})) {
         for (const s of page.DBSnapshots ?? []) {
@@ -229,20 +264,20 @@ export class AwsInventory implements BackupInventoryPort {
             arn: s.DBSnapshotArn ?? '',
             accountId: account.id,
             region,
-            tags: rdsTags(s.TagList),
+            tags: rdsTags(s.TagList, intern),
             sourceKind: 'rds-instance',
-            sourceId: s.DBInstanceIdentifier ?? '',
+            sourceId: intern(s.DBInstanceIdentifier ?? ''),
             type: (s.SnapshotType as Snapshot['type']) ?? 'manual',
-            status: s.Status ?? 'unknown',
+            status: intern(s.Status ?? 'unknown'),
             createdAt: s.SnapshotCreateTime ?? s.OriginalSnapshotCreateTime ?? new Date(0),
             dataAsOf: s.OriginalSnapshotCreateTime ?? s.SnapshotCreateTime,
             encrypted: s.Encrypted ?? false,
-            kmsKeyId: s.KmsKeyId,
-            sourceRegion: s.SourceRegion,
+            kmsKeyId: intern(s.KmsKeyId),
+            sourceRegion: intern(s.SourceRegion),
             sourceSnapshotArn: s.SourceDBSnapshotIdentifier,
             // Automated snapshots cannot be shared or made public; only manual ones need a look.
-            isPublic: automated ? fetched(false) : notFetched('not read yet'),
-            sharedWith: automated ? fetched([]) : notFetched('not read yet'),
+            isPublic: automated ? NOT_PUBLIC : SHARING_NOT_READ_YET,
+            sharedWith: automated ? SHARED_WITH_NONE : SHARING_NOT_READ_YET,
           });
           const snapshot = out[out.length - 1] as Snapshot;
           if (!automated) sharing.push(readSharing(snapshot));
@@ -265,6 +300,7 @@ export class AwsInventory implements BackupInventoryPort {
             .then((r) => restoreAttribute(r.DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes)),
         { service: 'rds', operation: 'DescribeDBClusterSnapshotAttributes', account: account.id, region },
       ).then((read) => setSharing(s, read));
+    const intern = interner();
     await awsCall({ service: 'rds', operation: 'DescribeDBClusterSnapshots', account: account.id, region }, async () => {
       for await (const page of paginateDescribeDBClusterSnapshots({ client, pageSize: RDS_PAGE }, {})) {
         for (const s of page.DBClusterSnapshots ?? []) {
@@ -274,18 +310,18 @@ export class AwsInventory implements BackupInventoryPort {
             arn: s.DBClusterSnapshotArn ?? '',
             accountId: account.id,
             region,
-            tags: rdsTags(s.TagList),
+            tags: rdsTags(s.TagList, intern),
             sourceKind: 'rds-cluster',
-            sourceId: s.DBClusterIdentifier ?? '',
+            sourceId: intern(s.DBClusterIdentifier ?? ''),
             type: (s.SnapshotType as Snapshot['type']) ?? 'manual',
-            status: s.Status ?? 'unknown',
+            status: intern(s.Status ?? 'unknown'),
             createdAt: s.SnapshotCreateTime ?? new Date(0),
             encrypted: s.StorageEncrypted ?? false,
-            kmsKeyId: s.KmsKeyId,
+            kmsKeyId: intern(s.KmsKeyId),
             sourceSnapshotArn: s.SourceDBClusterSnapshotArn,
-            sourceRegion: s.SourceDBClusterSnapshotArn?.split(':')[3],
-            isPublic: automated ? fetched(false) : notFetched('not read yet'),
-            sharedWith: automated ? fetched([]) : notFetched('not read yet'),
+            sourceRegion: intern(s.SourceDBClusterSnapshotArn?.split(':')[3]),
+            isPublic: automated ? NOT_PUBLIC : SHARING_NOT_READ_YET,
+            sharedWith: automated ? SHARED_WITH_NONE : SHARING_NOT_READ_YET,
           });
           const snapshot = out[out.length - 1] as Snapshot;
           if (!automated) sharing.push(readSharing(snapshot));
@@ -336,9 +372,34 @@ export class AwsInventory implements BackupInventoryPort {
     const client = this.clients.client('ec2', account, region);
     const ctx = { service: 'ec2', operation: 'DescribeSnapshots', account: account.id, region };
     return awsCall(ctx, async () => {
+      // Each page becomes Vigil's snapshots as it arrives: the SDK's 25,000 records are not held at once.
+      const intern = interner();
+      const toSnapshot = (s: Ec2Snapshot): Snapshot => {
+        const copiedFrom = /Copied (snap-[0-9a-f]+) from ([a-z0-9-]+)/.exec(s.Description ?? '');
+        return {
+          id: s.SnapshotId ?? '',
+          arn: `arn:aws:ec2:${region}::snapshot/${s.SnapshotId}`,
+          accountId: account.id,
+          region,
+          tags: ec2Tags(s.Tags, intern),
+          sourceKind: 'ebs-volume',
+          sourceId: intern(s.VolumeId ?? PLACEHOLDER_VOLUME),
+          type: 'manual',
+          status: intern(s.State ?? 'unknown'),
+          createdAt: s.StartTime ?? new Date(0),
+          encrypted: s.Encrypted ?? false,
+          kmsKeyId: intern(s.KmsKeyId),
+          sourceRegion: intern(copiedFrom?.[2]),
+          sourceSnapshotArn: copiedFrom?.[1],
+          isPublic: NOT_PUBLIC,
+          sharedWith: EBS_SHARING_UNREAD,
+        };
+      };
       const listOwn = async () => {
-        const own: Ec2Snapshot[] = [];
-        for await (const page of paginateDescribeSnapshots({ client, pageSize: EC2_SNAPSHOT_PAGE }, { OwnerIds: ['self'] })) own.push(...(page.Snapshots ?? []));
+        const own: Snapshot[] = [];
+        for await (const page of paginateDescribeSnapshots({ client, pageSize: EC2_SNAPSHOT_PAGE }, { OwnerIds: ['self'] })) {
+          for (const s of page.Snapshots ?? []) own.push(toSnapshot(s));
+        }
         return own;
       };
       // One listing of what anyone may restore finds every public snapshot, instead of one
@@ -354,27 +415,8 @@ export class AwsInventory implements BackupInventoryPort {
         return ids;
       };
       const [own, publicIds] = await Promise.all([listOwn(), listPublic()]);
-      return own.map((s): Snapshot => {
-        const copiedFrom = /Copied (snap-[0-9a-f]+) from ([a-z0-9-]+)/.exec(s.Description ?? '');
-        return {
-          id: s.SnapshotId ?? '',
-          arn: `arn:aws:ec2:${region}::snapshot/${s.SnapshotId}`,
-          accountId: account.id,
-          region,
-          tags: ec2Tags(s.Tags),
-          sourceKind: 'ebs-volume',
-          sourceId: s.VolumeId ?? PLACEHOLDER_VOLUME,
-          type: 'manual',
-          status: s.State ?? 'unknown',
-          createdAt: s.StartTime ?? new Date(0),
-          encrypted: s.Encrypted ?? false,
-          kmsKeyId: s.KmsKeyId,
-          sourceRegion: copiedFrom?.[2],
-          sourceSnapshotArn: copiedFrom?.[1],
-          isPublic: fetched(publicIds.has(s.SnapshotId ?? '')),
-          sharedWith: notFetched('Vigil does not read per-snapshot sharing of EBS snapshots (one API call per snapshot); only public exposure is judged'),
-        };
-      });
+      for (const s of own) if (publicIds.has(s.id)) s.isPublic = PUBLIC;
+      return own;
     });
   }
 
