@@ -41,6 +41,30 @@ function recordGrant(pacer: Pacer, order: string[], name: string, scope: string,
   });
 }
 
+/**
+ * A pacer with one slot, for tests of who gets a contended slot: `hold` takes the slot, calls asked for
+ * meanwhile wait, and `release` lets them have it in turn, `order` recording who got it.
+ */
+function oneSlot(options: { jitterMs?: number } = {}) {
+  const clock = new VirtualClock();
+  const pacer = new Pacer({ maxInFlight: 1, clock, ...options });
+  const order: string[] = [];
+  let holder: Permit | undefined;
+  return {
+    clock,
+    pacer,
+    order,
+    hold: async (scope = 'z') => {
+      holder = await pacer.acquire(scope, { ratePerSecond: 100, burst: 100 });
+    },
+    ask: (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') => recordGrant(pacer, order, name, scope, limit, page),
+    release: async (until = 0) => {
+      holder?.done('ok');
+      await clock.advanceTo(until);
+    },
+  };
+}
+
 /** Asks for `n` permits of one scope; records when each was granted, and ends each call at once with `outcome`. */
 function callsOf(pacer: Pacer, clock: VirtualClock, scope: string, limit: RateLimit, n: number, outcome: (i: number) => 'ok' | 'throttled' = () => 'ok'): number[] {
   const granted: number[] = [];
@@ -180,121 +204,81 @@ describe('Pacer', () => {
   });
 
   it('gives contended slots to the longest queue at its rate first, equal claims taking turns', async () => {
-    const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 1, clock });
-    const limit = { ratePerSecond: 100, burst: 100 };
-    const holder = await pacer.acquire('z', limit);
-    const order: string[] = [];
-    for (const scope of ['a', 'a', 'a', 'b', 'b', 'b', 'c']) {
-      void pacer.acquire(scope, limit).then((p) => {
-        order.push(scope);
-        p.done('ok');
-      });
-    }
+    const { hold, ask, release, order } = oneSlot();
+    await hold();
+    for (const scope of ['a', 'a', 'a', 'b', 'b', 'b', 'c']) ask(scope, scope, { ratePerSecond: 100, burst: 100 });
 
-    holder.done('ok');
-    await clock.advanceTo(0);
+    await release();
 
     expect(order).toEqual(['a', 'b', 'a', 'b', 'c', 'a', 'b']);
   });
 
   it('lets pages of a listing go before the calls already waiting in their scope, in order', async () => {
-    const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 1, clock });
-    const limit = { ratePerSecond: 100, burst: 100 };
-    const holder = await pacer.acquire('rds', limit);
-    const order: string[] = [];
-    const ask = (name: string, page?: 'first' | 'next') =>
-      void pacer.acquire('rds', limit, { page }).then((p) => {
-        order.push(name);
-        p.done('ok');
-      });
+    const { hold, ask: askIn, release, order } = oneSlot();
+    await hold('rds');
+    const ask = (name: string, page?: 'first' | 'next') => askIn(name, 'rds', { ratePerSecond: 100, burst: 100 }, page);
     ask('read-1');
     ask('read-2');
     ask('page-1', 'first');
     ask('page-2', 'next');
 
-    holder.done('ok');
-    await clock.advanceTo(0);
+    await release();
 
     expect(order).toEqual(['page-1', 'page-2', 'read-1', 'read-2']);
   });
 
   it('gives a contended slot to a scope with a page waiting before longer queues elsewhere', async () => {
-    const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 1, clock });
-    const limit = { ratePerSecond: 100, burst: 100 };
-    const holder = await pacer.acquire('z', limit);
-    const order: string[] = [];
-    const ask = (scope: string, page?: 'first' | 'next') =>
-      void pacer.acquire(scope, limit, { page }).then((p) => {
-        order.push(scope);
-        p.done('ok');
-      });
+    const { hold, ask: askIn, release, order } = oneSlot();
+    await hold();
+    const ask = (scope: string, page?: 'first' | 'next') => askIn(scope, scope, { ratePerSecond: 100, burst: 100 }, page);
     for (let i = 0; i < 5; i++) ask('reads');
     ask('listing', 'first');
 
-    holder.done('ok');
-    await clock.advanceTo(0);
+    await release();
 
     expect(order).toEqual(['listing', 'reads', 'reads', 'reads', 'reads', 'reads']);
   });
 
   it('among scopes with pages waiting, gives a contended slot to the faster scope first', async () => {
-    const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 1, clock });
-    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
-    const order: string[] = [];
-    const ask = (scope: string, limit: RateLimit) =>
-      void pacer.acquire(scope, limit, { page: 'next' }).then((p) => {
-        order.push(scope);
-        p.done('ok');
-      });
-    ask('guardduty', { ratePerSecond: 10, burst: 20 });
-    ask('rds', { ratePerSecond: 12, burst: 300 });
+    const { hold, ask, release, order } = oneSlot();
+    await hold();
+    ask('guardduty', 'guardduty', { ratePerSecond: 10, burst: 20 }, 'next');
+    ask('rds', 'rds', { ratePerSecond: 12, burst: 300 }, 'next');
 
-    holder.done('ok');
-    await clock.advanceTo(0);
+    await release();
 
     expect(order).toEqual(['rds', 'guardduty']);
   });
 
   it('among scopes with pages waiting, gives a contended slot first to the scope whose listings returned the most items', async () => {
-    const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 1, clock });
+    const { pacer, hold, ask: askIn, release, order } = oneSlot();
     const rds = { ratePerSecond: 12, burst: 300 };
     for (const [scope, items] of [['rds-big', 60], ['rds-small', 3], ['rds-empty', 0]] as const) {
       (await pacer.acquire(scope, rds, { page: 'first' })).done('ok');
       pacer.listedItems(scope, items);
     }
-    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
-    const order: string[] = [];
-    const ask = (scope: string, limit: RateLimit) => recordGrant(pacer, order, scope, scope, limit, 'first');
+    await hold();
+    const ask = (scope: string, limit: RateLimit) => askIn(scope, scope, limit, 'first');
     ask('rds-empty', rds);
     ask('ec2-new', { ratePerSecond: 20, burst: 100 });
     ask('rds-small', rds);
     ask('rds-big', rds);
 
-    holder.done('ok');
-    await clock.advanceTo(0);
+    await release();
 
     // Items found come first; among scopes that found none, the faster one.
     expect(order).toEqual(['rds-big', 'rds-small', 'ec2-new', 'rds-empty']);
   });
 
   it('in a scope with a burst of one, ranks first pages by their queue and only later pages as links', async () => {
-    const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 1, clock });
-    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
-    const order: string[] = [];
-    const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') => recordGrant(pacer, order, name, scope, limit, page);
+    const { hold, ask, release, order } = oneSlot();
+    await hold();
     const lookups = { ratePerSecond: 2, burst: 1 };
     ask('first lookup', 'lookups-a', lookups, 'first');
     ask('next lookup page', 'lookups-b', lookups, 'next');
     for (let i = 0; i < 30; i++) ask('read', 'rds', { ratePerSecond: 12, burst: 300 });
 
-    holder.done('ok');
-    await clock.advanceTo(0);
+    await release();
 
     // The later page is a link and goes first. The first page claims 0.5 s (one call at 2 a second): it
     // goes once the reads' queue (30 at 12 a second, 2.5 s) is down to 6.
@@ -303,20 +287,16 @@ describe('Pacer', () => {
   });
 
   it('in a scope with a burst of one whose lookups have had later pages, lets first pages claim slots as links do, behind its later pages', async () => {
-    const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });
+    const { clock, pacer, hold, ask, release, order } = oneSlot({ jitterMs: 0 });
     const lookups = { ratePerSecond: 1000, burst: 1 };
     // One page of a long lookup has gone: the scope's listings fill pages.
     await lookupsProvedLong(pacer, clock, 'lookups-a', lookups, 10);
-    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
-    const order: string[] = [];
-    const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') => recordGrant(pacer, order, name, scope, limit, page);
+    await hold();
     for (let i = 0; i < 30; i++) ask('read', 'rds', { ratePerSecond: 12, burst: 300 });
     ask('first page, long scope', 'lookups-a', lookups, 'first');
     ask('first page, short scope', 'lookups-b', lookups, 'first');
 
-    holder.done('ok');
-    await clock.advanceTo(1_000);
+    await release(1_000);
 
     // The long scope's first page goes before the reads' queue (2.5 s at 12 a second); the scope whose
     // lookups never had a second page still waits its turn by its queue (0.001 s).
@@ -325,42 +305,30 @@ describe('Pacer', () => {
   });
 
   it('in a scope with a burst of one whose lookups have had later pages, gives it a contended slot before any other scope\'s pages', async () => {
-    const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });
+    const { clock, pacer, hold, ask, release, order } = oneSlot({ jitterMs: 0 });
     const lookups = { ratePerSecond: 2, burst: 1 };
     await lookupsProvedLong(pacer, clock, 'lookups-a', lookups, 500);
-    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
-    const order: string[] = [];
-    const ask = (name: string, scope: string, limit: RateLimit, page?: 'first' | 'next') => recordGrant(pacer, order, name, scope, limit, page);
+    await hold();
     ask('snapshot page', 'ec2', { ratePerSecond: 20, burst: 100 }, 'next');
     ask('listing', 's3', { ratePerSecond: 100, burst: 100 }, 'first');
     ask('lookup', 'lookups-a', lookups, 'first');
 
-    holder.done('ok');
-    await clock.advanceTo(1_000);
+    await release(1_000);
 
     // Its one token would be lost while it waited; the pages lose nothing by going a call later.
     expect(order).toEqual(['lookup', 'listing', 'snapshot page']);
   });
 
   it('gives a contended slot to the scope whose waiting calls only its rate can drain, before scopes with tokens to spare', async () => {
-    const clock = new VirtualClock();
-    const pacer = new Pacer({ maxInFlight: 1, clock, jitterMs: 0 });
-    const holder = await pacer.acquire('z', { ratePerSecond: 100, burst: 100 });
-    const order: string[] = [];
+    const { hold, ask: askIn, release, order } = oneSlot({ jitterMs: 0 });
+    await hold();
     const ask = (scope: string, limit: RateLimit, n: number) => {
-      for (let i = 0; i < n; i++) {
-        void pacer.acquire(scope, limit).then((p) => {
-          order.push(scope);
-          p.done('ok');
-        });
-      }
+      for (let i = 0; i < n; i++) askIn(scope, scope, limit);
     };
     ask('fast', { ratePerSecond: 100, burst: 100 }, 3);
     ask('floor', { ratePerSecond: 10, burst: 2 }, 4);
 
-    holder.done('ok');
-    await clock.advanceTo(0);
+    await release();
 
     // The floor scope has two tokens and two calls beyond them: it goes first while its tokens last.
     expect(order).toEqual(['floor', 'floor', 'fast', 'fast', 'fast']);
